@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pgpdma - PGP-style DMA ring driver: userspace ABI.
+ *
+ * This header is an ABI. Once a structure is in a released version it is
+ * changed only by adding a new command or by spending reserved fields.
+ * Every reserved field and every unknown flag bit must be zero on input
+ * (else the ioctl fails with -EINVAL); the driver zeroes them on output.
+ *
+ * Buffer layout: one mmap() of the device maps the whole pool. RX buffer i
+ * starts at rx_offset + i * stride and TX buffer i at tx_offset + i * stride;
+ * clients read all of these from PGPDMA_IOC_GET_INFO, never hard-code them.
+ */
+#ifndef _UAPI_LINUX_PGPDMA_H
+#define _UAPI_LINUX_PGPDMA_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define PGPDMA_API_VERSION	1
+
+/* Number of destinations (lane x virtual channel) a device can address. */
+#define PGPDMA_MAX_DEST		256
+#define PGPDMA_DEST_LANE_SHIFT	5
+#define PGPDMA_DEST_VC_MASK	0x1f
+/* dest = lane * 32 + vc: 8 lanes of 32 virtual channels each. */
+#define PGPDMA_DEST(lane, vc)	(((lane) << PGPDMA_DEST_LANE_SHIFT) | \
+				 ((vc) & PGPDMA_DEST_VC_MASK))
+#define PGPDMA_DEST_MASK_WORDS	(PGPDMA_MAX_DEST / 64)
+
+/* ------------------------------------------------------------------ */
+/* Timing header: first 32 bytes of every frame the emulated engine   */
+/* generates (LCLS-II timing system layout, little-endian).           */
+/* ------------------------------------------------------------------ */
+
+struct pgpdma_timing_header {
+	__u64 pulse_id_ctl;	/* bits 0-55 pulse ID, 56-59 transition id, */
+				/* 60-61 type, 62 end-of-list, 63 error */
+	__u32 nanoseconds;
+	__u32 seconds;		/* EPICS epoch: seconds since 1990-01-01 UTC */
+	__u32 env;		/* bits 0-15 readout-group mask */
+	__u32 evt_counter;	/* 24 bits used */
+	__u32 opaque[2];
+};
+
+#define PGPDMA_TH_SIZE			32
+#define PGPDMA_TH_PULSE_ID_MASK		((((__u64)1) << 56) - 1)
+#define PGPDMA_TH_TRANSITION_SHIFT	56
+#define PGPDMA_TH_TRANSITION_MASK	0xfU
+#define PGPDMA_TH_TYPE_SHIFT		60
+#define PGPDMA_TH_TYPE_MASK		0x3U
+#define PGPDMA_TH_EOL			(((__u64)1) << 62)
+#define PGPDMA_TH_ERROR			(((__u64)1) << 63)
+#define PGPDMA_TH_EVT_COUNTER_MASK	0x00ffffffU
+#define PGPDMA_TH_READOUT_GROUP_MASK	0x0000ffffU
+
+/* Seconds between the Unix epoch (1970) and the EPICS epoch (1990). */
+#define PGPDMA_EPICS_EPOCH_OFFSET	631152000U
+
+/* Base rate of the LCLS-II timing system: one pulse ID per 1/929 kHz. */
+#define PGPDMA_PULSE_RATE_HZ		929000U
+
+enum pgpdma_transition {
+	PGPDMA_TR_CLEAR_READOUT	= 0,
+	PGPDMA_TR_RESET		= 1,
+	PGPDMA_TR_CONFIGURE	= 2,
+	PGPDMA_TR_UNCONFIGURE	= 3,
+	PGPDMA_TR_BEGIN_RUN	= 4,
+	PGPDMA_TR_END_RUN	= 5,
+	PGPDMA_TR_BEGIN_STEP	= 6,
+	PGPDMA_TR_END_STEP	= 7,
+	PGPDMA_TR_ENABLE	= 8,
+	PGPDMA_TR_DISABLE	= 9,
+	PGPDMA_TR_SLOW_UPDATE	= 10,
+	PGPDMA_TR_L1ACCEPT	= 12
+};
+
+static __inline__ __u64 pgpdma_th_pulse_id(const struct pgpdma_timing_header *th)
+{
+	return th->pulse_id_ctl & PGPDMA_TH_PULSE_ID_MASK;
+}
+
+static __inline__ unsigned int
+pgpdma_th_transition(const struct pgpdma_timing_header *th)
+{
+	return (unsigned int)((th->pulse_id_ctl >> PGPDMA_TH_TRANSITION_SHIFT) &
+			      PGPDMA_TH_TRANSITION_MASK);
+}
+
+/*
+ * Deterministic generator payload. After the 32-byte timing header, a
+ * generated frame carries 32-bit little-endian words; word i (counting from
+ * the first byte after the header) of the frame whose header holds pulse ID
+ * p is pgpdma_payload_word(p, i). A frame whose length is not a multiple of
+ * four ends with the low-order bytes of the next word.
+ */
+static __inline__ __u32 pgpdma_payload_word(__u64 pulse_id, __u32 i)
+{
+	__u32 x = (__u32)pulse_id ^ (__u32)(pulse_id >> 32) ^ (i * 0x9e3779b1U);
+
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
+
+/* ------------------------------------------------------------------ */
+/* Device information                                                 */
+/* ------------------------------------------------------------------ */
+
+/* pgpdma_info.flags */
+#define PGPDMA_INFO_COHERENT	(1U << 0)	/* cfgMode=coherent buffers */
+#define PGPDMA_INFO_STREAMING	(1U << 1)	/* cfgMode=streaming buffers */
+
+struct pgpdma_info {
+	__u32 api_version;	/* PGPDMA_API_VERSION of the driver */
+	__u32 flags;		/* PGPDMA_INFO_* */
+	__u32 instance;		/* N of /dev/pgpdmaN */
+	__u32 rx_count;		/* cfgRxCount */
+	__u32 tx_count;		/* cfgTxCount */
+	__u32 buf_size;		/* cfgSize: usable bytes per buffer */
+	__u32 stride;		/* bytes between buffers in the mapping */
+	__u32 max_dest;		/* PGPDMA_MAX_DEST */
+	__u64 rx_offset;	/* mmap offset of RX buffer 0 */
+	__u64 tx_offset;	/* mmap offset of TX buffer 0 */
+	__u64 map_size;		/* length of the whole mapping */
+	__u64 reserved[4];
+};
+
+/* ------------------------------------------------------------------ */
+/* Receive                                                            */
+/* ------------------------------------------------------------------ */
+
+/* pgpdma_rx_desc.flags */
+#define PGPDMA_RXF_CONT		(1U << 0)	/* more buffers of this frame follow */
+#define PGPDMA_RXF_SOF		(1U << 1)	/* first buffer of a frame */
+
+/* pgpdma_rx_desc.error: bits the link/engine reports for a buffer */
+#define PGPDMA_RXE_OVERFLOW	(1U << 0)	/* frame longer than the engine allowed */
+#define PGPDMA_RXE_LINK		(1U << 1)	/* link/framing error on the wire */
+#define PGPDMA_RXE_CHAIN	(1U << 2)	/* chain cut short (no buffer free) */
+
+/**
+ * struct pgpdma_rx_desc - one completed RX buffer handed to the caller
+ * @index:  RX buffer index; the caller owns it until it returns it
+ * @size:   bytes of frame data in this buffer
+ * @flags:  PGPDMA_RXF_*
+ * @dest:   destination (lane/virtual channel) of the frame
+ * @error:  PGPDMA_RXE_* bits
+ * @reserved: zero
+ * @seq:    per-destination frame sequence number, starting at 0 when the
+ *          module loads; every buffer of one frame carries the same value,
+ *          and a gap means frames for this dest were lost (and counted)
+ */
+struct pgpdma_rx_desc {
+	__u32 index;
+	__u32 size;
+	__u32 flags;
+	__u32 dest;
+	__u32 error;
+	__u32 reserved;
+	__u64 seq;
+};
+
+/* pgpdma_rx_read.flags */
+#define PGPDMA_READ_WAIT	(1U << 0)	/* block until >= 1 buffer (unless O_NONBLOCK) */
+
+/**
+ * struct pgpdma_rx_read - bulk read of completed RX buffers (zero-copy)
+ * @descs:  user pointer to an array of @count struct pgpdma_rx_desc
+ * @count:  capacity of @descs (1..PGPDMA_MAX_BATCH)
+ * @filled: out: number of descriptors written; the caller now owns them
+ * @flags:  PGPDMA_READ_*
+ * @reserved: zero
+ *
+ * Buffers of a continuation chain are handed out in order and never split
+ * across two calls unless the chain is longer than @count.
+ * Without PGPDMA_READ_WAIT, or with O_NONBLOCK, an empty queue gives
+ * @filled = 0 and returns 0.
+ */
+struct pgpdma_rx_read {
+	__u64 descs;
+	__u32 count;
+	__u32 filled;
+	__u32 flags;
+	__u32 reserved[3];
+};
+
+#define PGPDMA_MAX_BATCH	4096
+
+/**
+ * struct pgpdma_index_list - a batch of buffer indexes
+ * @indexes: user pointer to an array of @count __u32 indexes
+ * @count:   number of indexes (1..PGPDMA_MAX_BATCH)
+ * @reserved: zero
+ *
+ * All or nothing: if any index is out of range, not held by this file, or
+ * repeated, the call fails with -EINVAL and no buffer changes state.
+ */
+struct pgpdma_index_list {
+	__u64 indexes;
+	__u32 count;
+	__u32 reserved[3];
+};
+
+/* ------------------------------------------------------------------ */
+/* Transmit                                                           */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct pgpdma_tx_acquire - take a free TX buffer to fill in place
+ * @index:  out: TX buffer index, owned by this file until submitted
+ *          or released
+ * @flags:  PGPDMA_TXA_WAIT: block until one is free (unless O_NONBLOCK);
+ *          otherwise -EAGAIN when none is free
+ * @reserved: zero
+ */
+struct pgpdma_tx_acquire {
+	__u32 index;
+	__u32 flags;
+	__u32 reserved[2];
+};
+
+#define PGPDMA_TXA_WAIT		(1U << 0)
+
+/* pgpdma_tx_desc.flags */
+#define PGPDMA_TXF_CONT		(1U << 0)	/* more buffers of this frame follow */
+
+/**
+ * struct pgpdma_tx_desc - submit a filled TX buffer
+ * @index: TX buffer index owned by this file
+ * @size:  bytes to send from the buffer (1..buf_size)
+ * @dest:  destination of the frame (< PGPDMA_MAX_DEST)
+ * @flags: PGPDMA_TXF_*; a frame is the buffers submitted up to and
+ *         including the first one without PGPDMA_TXF_CONT
+ * @reserved: zero
+ */
+struct pgpdma_tx_desc {
+	__u32 index;
+	__u32 size;
+	__u32 dest;
+	__u32 flags;
+	__u32 reserved[4];
+};
+
+/* ------------------------------------------------------------------ */
+/* Destination claims                                                 */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct pgpdma_dest_mask - destinations this file receives
+ * @mask: bit d of mask[d / 64] set = this file claims dest d
+ *
+ * Setting replaces the file's previous claim. Claiming a dest another open
+ * file holds fails with -EBUSY and changes nothing. A frame for a dest that
+ * no file claims is dropped by the driver and counted (rx_drop_unclaimed).
+ */
+struct pgpdma_dest_mask {
+	__u64 mask[PGPDMA_DEST_MASK_WORDS];
+};
+
+/* ------------------------------------------------------------------ */
+/* Statistics                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Buffer ownership states; every buffer is in exactly one. */
+enum pgpdma_buf_state {
+	PGPDMA_ST_RX_HW = 0,	/* RX, free: owned by the engine */
+	PGPDMA_ST_RX_QUEUED,	/* RX, completed, waiting to be read */
+	PGPDMA_ST_RX_USER,	/* RX, handed to an open file */
+	PGPDMA_ST_TX_FREE,	/* TX, free */
+	PGPDMA_ST_TX_USER,	/* TX, acquired by an open file */
+	PGPDMA_ST_TX_HW,	/* TX, submitted, owned by the engine */
+	PGPDMA_ST_COUNT
+};
+
+#define PGPDMA_STATE_SLOTS	8
+
+/**
+ * struct pgpdma_stats - counters since the module was loaded
+ *
+ * state[] holds the number of buffers in each enum pgpdma_buf_state;
+ * state[RX_*] add up to rx_count and state[TX_*] to tx_count at every
+ * snapshot. state_hwm[] is the highest value each state has reached.
+ */
+struct pgpdma_stats {
+	__u64 rx_frames;		/* frames completed to the queue */
+	__u64 rx_bytes;			/* bytes in those frames */
+	__u64 rx_buffers;		/* buffers completed */
+	__u64 rx_cont_frames;		/* frames that spanned > 1 buffer */
+	__u64 rx_errors;		/* frames completed with error bits */
+	__u64 rx_drop_nobuf;		/* frames dropped: no free RX buffer */
+	__u64 rx_drop_unclaimed;	/* frames dropped: dest not claimed */
+	__u64 deadtime_ns;		/* time the engine waited for a buffer */
+	__u64 deadtime_events;		/* times the engine had to wait */
+	__u64 tx_frames;		/* frames submitted and sent */
+	__u64 tx_bytes;
+	__u64 tx_buffers;
+	__u64 user_reads;		/* buffers handed to files */
+	__u64 user_returns;		/* buffers returned by files */
+	__u64 reclaimed;		/* buffers reclaimed from closed files */
+	__u64 gen_frames;		/* frames the generator produced */
+	__u64 transitions;		/* transitions injected */
+	__u64 reserved[7];
+	__u32 state[PGPDMA_STATE_SLOTS];
+	__u32 state_hwm[PGPDMA_STATE_SLOTS];
+};
+
+/* ------------------------------------------------------------------ */
+/* Emulated engine                                                    */
+/* ------------------------------------------------------------------ */
+
+/* pgpdma_engine.mode */
+#define PGPDMA_ENG_IDLE		0	/* engine stopped */
+#define PGPDMA_ENG_GENERATOR	1	/* generate frames at rate_hz */
+#define PGPDMA_ENG_LOOPBACK	2	/* deliver TX frames to RX */
+
+/* pgpdma_engine.flags */
+#define PGPDMA_ENGF_LOSSLESS	(1U << 0)	/* wait for a free buffer, count deadtime */
+
+/**
+ * struct pgpdma_engine - emulated engine settings (GET reports, SET applies)
+ * @mode:       PGPDMA_ENG_*
+ * @flags:      PGPDMA_ENGF_*; without LOSSLESS the engine drops and counts
+ * @rate_hz:    generator frames per second, 0 = as fast as possible
+ * @frame_size: generator frame size in bytes, >= PGPDMA_TH_SIZE; larger
+ *              than buf_size gives continuation chains
+ * @dest:       destination of generated frames
+ * @readout_group: readout-group mask written into the header env field
+ * @count:      stop the generator after this many frames, 0 = no limit
+ * @running:    out: 1 while the generator/loopback is active
+ * @reserved:   zero
+ *
+ * Only the emulated engine implements this; a hardware back-end returns
+ * -EOPNOTSUPP.
+ */
+struct pgpdma_engine {
+	__u32 mode;
+	__u32 flags;
+	__u32 rate_hz;
+	__u32 frame_size;
+	__u32 dest;
+	__u32 readout_group;
+	__u64 count;
+	__u32 running;
+	__u32 reserved[7];
+};
+
+/**
+ * struct pgpdma_inject - queue one transition frame from the generator
+ * @transition: enum pgpdma_transition (not L1ACCEPT)
+ * @dest:       destination of the frame
+ * @reserved:   zero
+ *
+ * The engine emits a 32-byte frame (timing header only) with the next
+ * pulse ID, the transition id set, and the event counter advanced.
+ * Works in any mode, generator running or not.
+ */
+struct pgpdma_inject {
+	__u32 transition;
+	__u32 dest;
+	__u32 reserved[2];
+};
+
+/* ------------------------------------------------------------------ */
+/* ioctl commands                                                     */
+/* ------------------------------------------------------------------ */
+
+#define PGPDMA_IOC_MAGIC	0xd7
+
+#define PGPDMA_IOC_GET_INFO	_IOR(PGPDMA_IOC_MAGIC, 0x00, struct pgpdma_info)
+#define PGPDMA_IOC_GET_STATS	_IOR(PGPDMA_IOC_MAGIC, 0x01, struct pgpdma_stats)
+#define PGPDMA_IOC_RX_READ	_IOWR(PGPDMA_IOC_MAGIC, 0x10, struct pgpdma_rx_read)
+#define PGPDMA_IOC_RX_RETURN	_IOW(PGPDMA_IOC_MAGIC, 0x11, struct pgpdma_index_list)
+#define PGPDMA_IOC_TX_ACQUIRE	_IOWR(PGPDMA_IOC_MAGIC, 0x20, struct pgpdma_tx_acquire)
+#define PGPDMA_IOC_TX_SUBMIT	_IOW(PGPDMA_IOC_MAGIC, 0x21, struct pgpdma_tx_desc)
+#define PGPDMA_IOC_TX_RELEASE	_IOW(PGPDMA_IOC_MAGIC, 0x22, struct pgpdma_index_list)
+#define PGPDMA_IOC_SET_DEST	_IOW(PGPDMA_IOC_MAGIC, 0x30, struct pgpdma_dest_mask)
+#define PGPDMA_IOC_GET_DEST	_IOR(PGPDMA_IOC_MAGIC, 0x31, struct pgpdma_dest_mask)
+#define PGPDMA_IOC_ENGINE_GET	_IOR(PGPDMA_IOC_MAGIC, 0x40, struct pgpdma_engine)
+#define PGPDMA_IOC_ENGINE_SET	_IOW(PGPDMA_IOC_MAGIC, 0x41, struct pgpdma_engine)
+#define PGPDMA_IOC_INJECT	_IOW(PGPDMA_IOC_MAGIC, 0x42, struct pgpdma_inject)
+
+/*
+ * Copy interface: read() returns one whole frame (all buffers of a
+ * continuation chain, concatenated) and recycles its buffers; a buffer
+ * smaller than the frame gets -EMSGSIZE and the frame stays queued.
+ * write() sends one frame to the lowest dest this file claims (dest 0 if
+ * it claims none), split into TX buffers chained with PGPDMA_TXF_CONT.
+ * Both honour O_NONBLOCK (-EAGAIN).
+ */
+
+#endif /* _UAPI_LINUX_PGPDMA_H */
