@@ -4,6 +4,7 @@
 # them: "N passed, N failed, N skipped". Exit status non-zero on any failure.
 #
 #   static   checkpatch, sparse, uapi C90/C++, dkms  (scripts/static-check.sh)
+#   host     tests of the test bench and tools themselves (tests/host/*.t)
 #   unit     Check unit tests, plain and under ASan+UBSan
 #   vm-KVER  driver selftests in a VM, one boot per line of tests/vm/suites.conf
 #
@@ -48,6 +49,11 @@ report() {	# one progress line per program; failures with their output
 
 echo "== static checks ($kver)"
 run_tap static "$res/static" scripts/static-check.sh
+
+echo "== host tests (test bench, tools)"
+for t in tests/host/*.t; do
+	run_tap "$(basename "$t" .t)" "$res/host" "$t"
+done
 
 echo "== unit tests"
 for t in build/tests/unit/*; do
