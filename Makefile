@@ -45,6 +45,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_ASAN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit-asan/%)
 KSFT_BIN   := $(KSFT_SRC:tests/kselftest/%.c=$(BUILD)/tests/kselftest/%)
 PEBBLED    := $(if $(wildcard daemon/pebbled.c),$(BUILD)/pebbled)
+PGPCTL     := $(BUILD)/pgpctl
 
 .PHONY: all modules userspace tests check check-kernels static-check demo \
 	clean deps
@@ -69,7 +70,7 @@ $(MODDIR)/pgpdma.ko: $(DRIVER_SRC)
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
 
 # --- userspace -----------------------------------------------------------
-userspace: $(LIBPGPDMA) $(LIBPEBBLED) $(PEBBLED)
+userspace: $(LIBPGPDMA) $(LIBPEBBLED) $(PEBBLED) $(PGPCTL)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -95,6 +96,9 @@ $(BUILD)/libpebbled-asan.a: $(DAEMON_SRC:%.c=$(BUILD)/obj-asan/%.o)
 
 $(BUILD)/pebbled: $(BUILD)/obj/daemon/pebbled.o $(LIBPEBBLED) $(LIBPGPDMA)
 	$(CC) $(CFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LDLIBS)
+
+$(PGPCTL): $(BUILD)/obj/tools/pgpctl.o $(LIBPGPDMA)
+	$(CC) $(CFLAGS) -o $@ $^ -ljansson
 
 # --- tests ---------------------------------------------------------------
 tests: $(UNIT_BIN) $(UNIT_ASAN) $(KSFT_BIN)

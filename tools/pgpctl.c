@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pgpctl - control and inspect a pgpdma device from the command line.
+ *
+ *   pgpctl [-d DEV] [--json] info
+ *   pgpctl [-d DEV] [--json] stats [--watch [SECONDS]]
+ *   pgpctl [-d DEV] [--json] engine [show]
+ *   pgpctl [-d DEV] engine start [--loopback] [--rate HZ] [--size BYTES]
+ *                        [--dest D] [--count N] [--group MASK] [--lossless]
+ *   pgpctl [-d DEV] engine stop
+ *   pgpctl [-d DEV] inject TRANSITION [--dest D]
+ *   pgpctl [-d DEV] send [--dest D] FILE...
+ *
+ * Everything goes through libpgpdma; exit status 0 on success, 1 on a
+ * failed operation, 2 on bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <jansson.h>
+
+#include "pgpdma.h"
+#include "npy.h"
+
+static const char *device = "/dev/pgpdma0";
+static int json_out;
+static volatile sig_atomic_t stop;
+
+static void usage(FILE *f)
+{
+	fputs("usage: pgpctl [-d DEVICE] [--json] COMMAND [ARGS]\n"
+	      "\n"
+	      "commands:\n"
+	      "  info                       driver version, pool layout, mode\n"
+	      "  stats [--watch [SEC]]      counters and buffer states (live with rates)\n"
+	      "  engine [show]              emulated engine settings\n"
+	      "  engine start [--loopback] [--rate HZ] [--size BYTES] [--dest D]\n"
+	      "               [--count N] [--group MASK] [--lossless]\n"
+	      "                             start the generator (default) or TX loopback\n"
+	      "  engine stop                stop the engine\n"
+	      "  inject TRANSITION [--dest D]  emit a transition (name or id)\n"
+	      "  send [--dest D] FILE...    send files as frames through TX (.npy: the\n"
+	      "                             array data; other files: raw bytes)\n"
+	      "\n"
+	      "options:\n"
+	      "  -d, --device PATH   device (default /dev/pgpdma0)\n"
+	      "  -j, --json          machine-readable output\n"
+	      "  -h, --help          this text\n", f);
+}
+
+/* One clear line for the ways opening a device goes wrong. */
+static int open_dev(struct pgpdma_dev *dev, int flags)
+{
+	int rc = pgpdma_open(dev, device, flags);
+
+	switch (rc) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		fprintf(stderr, "pgpctl: %s: no such device (is pgpdma.ko loaded?)\n", device);
+		break;
+	case -EACCES:
+	case -EPERM:
+		fprintf(stderr, "pgpctl: %s: permission denied (run as root or join the device's group)\n",
+			device);
+		break;
+	case -EPROTO:
+		fprintf(stderr, "pgpctl: %s: not a pgpdma device of API version %d (driver and tools differ?)\n",
+			device, PGPDMA_API_VERSION);
+		break;
+	default:
+		fprintf(stderr, "pgpctl: %s: %s\n", device, strerror(-rc));
+	}
+	return rc;
+}
+
+static int fail(const char *what, int rc)
+{
+	fprintf(stderr, "pgpctl: %s: %s\n", what, strerror(-rc));
+	return 1;
+}
+
+static void print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (s) {
+		puts(s);
+		free(s);
+	}
+	json_decref(j);
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-') {
+		fprintf(stderr, "pgpctl: '%s' is not a number\n", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *v)
+{
+	uint64_t x;
+
+	if (parse_u64(s, &x))
+		return -EINVAL;
+	if (x > UINT32_MAX) {
+		fprintf(stderr, "pgpctl: '%s' is too large\n", s);
+		return -EINVAL;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int cmd_info(void)
+{
+	struct pgpdma_dev dev;
+	struct pgpdma_info *i = &dev.info;
+
+	if (open_dev(&dev, O_RDONLY))
+		return 1;
+	if (json_out) {
+		print_json(json_pack("{s:s, s:i, s:i, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I}",
+				     "device", device, "api_version", i->api_version,
+				     "instance", i->instance,
+				     "mode", i->flags & PGPDMA_INFO_STREAMING ? "streaming" : "coherent",
+				     "rx_count", i->rx_count, "tx_count", i->tx_count,
+				     "buf_size", i->buf_size, "stride", i->stride,
+				     "rx_offset", (json_int_t)i->rx_offset,
+				     "tx_offset", (json_int_t)i->tx_offset,
+				     "map_size", (json_int_t)i->map_size));
+	} else {
+		printf("device       %s (instance %u)\n", device, i->instance);
+		printf("api version  %u\n", i->api_version);
+		printf("buffers      %s\n", i->flags & PGPDMA_INFO_STREAMING ? "streaming" : "coherent");
+		printf("rx           %u x %u bytes (stride %u, offset %" PRIu64 ")\n",
+		       i->rx_count, i->buf_size, i->stride, (uint64_t)i->rx_offset);
+		printf("tx           %u x %u bytes (offset %" PRIu64 ")\n",
+		       i->tx_count, i->buf_size, (uint64_t)i->tx_offset);
+		printf("mapping      %" PRIu64 " bytes\n", (uint64_t)i->map_size);
+	}
+	pgpdma_close(&dev);
+	return 0;
+}
+
+static json_t *stats_json(const struct pgpdma_stats *s)
+{
+	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			      "rx_frames", (json_int_t)s->rx_frames,
+			      "rx_bytes", (json_int_t)s->rx_bytes,
+			      "rx_buffers", (json_int_t)s->rx_buffers,
+			      "rx_cont_frames", (json_int_t)s->rx_cont_frames,
+			      "rx_errors", (json_int_t)s->rx_errors,
+			      "rx_drop_nobuf", (json_int_t)s->rx_drop_nobuf,
+			      "rx_drop_unclaimed", (json_int_t)s->rx_drop_unclaimed,
+			      "deadtime_ns", (json_int_t)s->deadtime_ns,
+			      "deadtime_events", (json_int_t)s->deadtime_events,
+			      "tx_frames", (json_int_t)s->tx_frames,
+			      "tx_bytes", (json_int_t)s->tx_bytes,
+			      "tx_buffers", (json_int_t)s->tx_buffers,
+			      "user_reads", (json_int_t)s->user_reads,
+			      "user_returns", (json_int_t)s->user_returns,
+			      "reclaimed", (json_int_t)s->reclaimed,
+			      "gen_frames", (json_int_t)s->gen_frames,
+			      "transitions", (json_int_t)s->transitions);
+	json_t *st = json_object(), *hwm = json_object();
+	unsigned int k;
+
+	for (k = 0; k < PGPDMA_ST_COUNT; k++) {
+		json_object_set_new(st, pgpdma_state_name(k), json_integer(s->state[k]));
+		json_object_set_new(hwm, pgpdma_state_name(k), json_integer(s->state_hwm[k]));
+	}
+	json_object_set_new(j, "state", st);
+	json_object_set_new(j, "state_hwm", hwm);
+	return j;
+}
+
+static void stats_text(const struct pgpdma_stats *s)
+{
+	unsigned int k;
+
+	printf("rx   frames %" PRIu64 "  bytes %" PRIu64 "  buffers %" PRIu64
+	       "  cont_frames %" PRIu64 "  errors %" PRIu64 "\n",
+	       (uint64_t)s->rx_frames, (uint64_t)s->rx_bytes, (uint64_t)s->rx_buffers,
+	       (uint64_t)s->rx_cont_frames, (uint64_t)s->rx_errors);
+	printf("drop nobuf %" PRIu64 "  unclaimed %" PRIu64 "  deadtime %" PRIu64
+	       " ns in %" PRIu64 " waits\n",
+	       (uint64_t)s->rx_drop_nobuf, (uint64_t)s->rx_drop_unclaimed,
+	       (uint64_t)s->deadtime_ns, (uint64_t)s->deadtime_events);
+	printf("tx   frames %" PRIu64 "  bytes %" PRIu64 "  buffers %" PRIu64 "\n",
+	       (uint64_t)s->tx_frames, (uint64_t)s->tx_bytes, (uint64_t)s->tx_buffers);
+	printf("user reads %" PRIu64 "  returns %" PRIu64 "  reclaimed %" PRIu64
+	       "  generated %" PRIu64 "  transitions %" PRIu64 "\n",
+	       (uint64_t)s->user_reads, (uint64_t)s->user_returns, (uint64_t)s->reclaimed,
+	       (uint64_t)s->gen_frames, (uint64_t)s->transitions);
+	printf("state");
+	for (k = 0; k < PGPDMA_ST_COUNT; k++)
+		printf("  %s %u (hwm %u)", pgpdma_state_name(k), s->state[k], s->state_hwm[k]);
+	printf("\n");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct pgpdma_dev dev;
+	struct pgpdma_stats s, prev;
+	double interval = 0, t0, t1;
+	int rc, i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--watch") || !strcmp(argv[i], "-w")) {
+			interval = 1;
+			if (i + 1 < argc && argv[i + 1][0] != '-') {
+				interval = atof(argv[++i]);
+				if (interval <= 0) {
+					fprintf(stderr, "pgpctl: bad interval '%s'\n", argv[i]);
+					return 2;
+				}
+			}
+		} else {
+			fprintf(stderr, "pgpctl: stats: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (open_dev(&dev, O_RDONLY))
+		return 1;
+	rc = pgpdma_stats(&dev, &s);
+	if (rc) {
+		pgpdma_close(&dev);
+		return fail("stats", rc);
+	}
+	if (!interval) {
+		if (json_out)
+			print_json(stats_json(&s));
+		else
+			stats_text(&s);
+		pgpdma_close(&dev);
+		return 0;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	t0 = now_s();
+	while (!stop) {
+		struct timespec ts = { (time_t)interval,
+				       (long)((interval - (time_t)interval) * 1e9) };
+		double dt;
+
+		prev = s;
+		nanosleep(&ts, NULL);
+		rc = pgpdma_stats(&dev, &s);
+		if (rc) {
+			pgpdma_close(&dev);
+			return fail("stats", rc);
+		}
+		t1 = now_s();
+		dt = t1 - t0;
+		t0 = t1;
+		if (json_out) {
+			json_t *j = stats_json(&s);
+
+			json_object_set_new(j, "rx_fps", json_real((s.rx_frames - prev.rx_frames) / dt));
+			json_object_set_new(j, "rx_Bps", json_real((s.rx_bytes - prev.rx_bytes) / dt));
+			json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			json_decref(j);
+			putchar('\n');
+		} else {
+			printf("rx %10.1f fps %9.3f MB/s | frames %" PRIu64 " drops %" PRIu64
+			       "+%" PRIu64 " deadtime %" PRIu64 " ns | hw %u queued %u user %u\n",
+			       (s.rx_frames - prev.rx_frames) / dt,
+			       (s.rx_bytes - prev.rx_bytes) / dt / 1e6,
+			       (uint64_t)s.rx_frames, (uint64_t)s.rx_drop_nobuf,
+			       (uint64_t)s.rx_drop_unclaimed, (uint64_t)s.deadtime_ns,
+			       s.state[PGPDMA_ST_RX_HW], s.state[PGPDMA_ST_RX_QUEUED],
+			       s.state[PGPDMA_ST_RX_USER]);
+		}
+		fflush(stdout);
+	}
+	pgpdma_close(&dev);
+	return 0;
+}
+
+static const char *mode_name(uint32_t mode)
+{
+	switch (mode) {
+	case PGPDMA_ENG_IDLE: return "idle";
+	case PGPDMA_ENG_GENERATOR: return "generator";
+	case PGPDMA_ENG_LOOPBACK: return "loopback";
+	default: return "unknown";
+	}
+}
+
+static int engine_show(struct pgpdma_dev *dev)
+{
+	struct pgpdma_engine e;
+	int rc = pgpdma_engine_get(dev, &e);
+
+	if (rc)
+		return fail("engine", rc);
+	if (json_out) {
+		print_json(json_pack("{s:s, s:b, s:b, s:i, s:i, s:i, s:i, s:I}",
+				     "mode", mode_name(e.mode), "running", e.running,
+				     "lossless", !!(e.flags & PGPDMA_ENGF_LOSSLESS),
+				     "rate_hz", e.rate_hz, "frame_size", e.frame_size,
+				     "dest", e.dest, "readout_group", e.readout_group,
+				     "count", (json_int_t)e.count));
+	} else {
+		printf("mode %s%s  backpressure %s  rate %u Hz%s  frame %u bytes  dest %u  group 0x%x  count %" PRIu64 "\n",
+		       mode_name(e.mode), e.running ? " (running)" : "",
+		       e.flags & PGPDMA_ENGF_LOSSLESS ? "lossless" : "drop",
+		       e.rate_hz, e.rate_hz ? "" : " (unpaced)", e.frame_size,
+		       e.dest, e.readout_group, (uint64_t)e.count);
+	}
+	return 0;
+}
+
+static int cmd_engine(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "loopback", no_argument, NULL, 'l' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "size", required_argument, NULL, 's' },
+		{ "dest", required_argument, NULL, 'D' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "lossless", no_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *sub = argc > 1 ? argv[1] : "show";
+	struct pgpdma_engine e = {
+		.mode = PGPDMA_ENG_GENERATOR,
+		.rate_hz = 1000,
+		.frame_size = 1024,
+		.readout_group = 1,
+	};
+	struct pgpdma_dev dev;
+	int c, rc = 0;
+
+	if (strcmp(sub, "show") && strcmp(sub, "start") && strcmp(sub, "stop")) {
+		fprintf(stderr, "pgpctl: engine: unknown subcommand '%s' (show, start, stop)\n", sub);
+		return 2;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': e.mode = PGPDMA_ENG_LOOPBACK; break;
+		case 'r': rc = parse_u32(optarg, &e.rate_hz); break;
+		case 's': rc = parse_u32(optarg, &e.frame_size); break;
+		case 'D': rc = parse_u32(optarg, &e.dest); break;
+		case 'c': rc = parse_u64(optarg, (uint64_t *)&e.count); break;
+		case 'g': rc = parse_u32(optarg, &e.readout_group); break;
+		case 'L': e.flags |= PGPDMA_ENGF_LOSSLESS; break;
+		default: return 2;
+		}
+		if (rc)
+			return 2;
+	}
+	if (optind < argc || (strcmp(sub, "start") && argc > 2)) {
+		fprintf(stderr, "pgpctl: engine %s: unexpected argument '%s'\n", sub,
+			argv[optind < argc ? optind : 2]);
+		return 2;
+	}
+	if (open_dev(&dev, O_RDWR))
+		return 1;
+	if (!strcmp(sub, "stop")) {
+		struct pgpdma_engine idle = { .mode = PGPDMA_ENG_IDLE, .frame_size = PGPDMA_TH_SIZE };
+
+		rc = pgpdma_engine_set(&dev, &idle);
+	} else if (!strcmp(sub, "start")) {
+		rc = pgpdma_engine_set(&dev, &e);
+	}
+	if (rc) {
+		pgpdma_close(&dev);
+		return fail(sub, rc);
+	}
+	rc = engine_show(&dev);
+	pgpdma_close(&dev);
+	return rc;
+}
+
+static int parse_transition(const char *s, uint32_t *id)
+{
+	unsigned int k;
+
+	for (k = 0; k < 16; k++) {
+		if (!strcasecmp(s, pgpdma_transition_name(k)) &&
+		    strcmp(pgpdma_transition_name(k), "Unknown")) {
+			*id = k;
+			return 0;
+		}
+	}
+	if (!parse_u32(s, id) && *id < 16)
+		return 0;
+	fprintf(stderr, "pgpctl: unknown transition '%s' (e.g. Configure, BeginRun, Enable, Disable, EndRun)\n", s);
+	return -EINVAL;
+}
+
+static int dest_arg(int *argc, char **argv, uint32_t *dest)
+{
+	int i, j;
+
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--dest"))
+			continue;
+		if (i + 1 >= *argc || parse_u32(argv[i + 1], dest))
+			return -EINVAL;
+		for (j = i; j + 2 <= *argc; j++)
+			argv[j] = argv[j + 2];
+		*argc -= 2;
+		return 0;
+	}
+	return 0;
+}
+
+static int cmd_inject(int argc, char **argv)
+{
+	struct pgpdma_dev dev;
+	uint32_t id, dest = 0;
+	int rc;
+
+	if (dest_arg(&argc, argv, &dest))
+		return 2;
+	if (argc != 2) {
+		fprintf(stderr, "pgpctl: usage: inject TRANSITION [--dest D]\n");
+		return 2;
+	}
+	if (parse_transition(argv[1], &id))
+		return 2;
+	if (open_dev(&dev, O_RDWR))
+		return 1;
+	rc = pgpdma_inject(&dev, id, dest);
+	pgpdma_close(&dev);
+	if (rc)
+		return fail("inject", rc);
+	if (!json_out)
+		printf("injected %s to dest %u\n", pgpdma_transition_name(id), dest);
+	return 0;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	struct pgpdma_dev dev;
+	uint32_t dest = 0;
+	int i, rc, bad = 0;
+
+	if (dest_arg(&argc, argv, &dest))
+		return 2;
+	if (argc < 2) {
+		fprintf(stderr, "pgpctl: usage: send [--dest D] FILE...\n");
+		return 2;
+	}
+	if (open_dev(&dev, O_RDWR))
+		return 1;
+	rc = pgpdma_map(&dev, 1);
+	if (rc) {
+		pgpdma_close(&dev);
+		return fail("mmap", rc);
+	}
+	for (i = 1; i < argc; i++) {
+		struct npy_array a;
+
+		rc = npy_load(argv[i], &a);
+		if (rc) {
+			fprintf(stderr, "pgpctl: %s: %s\n", argv[i], strerror(-rc));
+			bad = 1;
+			continue;
+		}
+		rc = pgpdma_send(&dev, a.data, a.data_len, dest);
+		if (rc)
+			fprintf(stderr, "pgpctl: send %s (%zu bytes): %s\n", argv[i],
+				a.data_len, rc == -EMSGSIZE ?
+				"larger than the whole TX pool" : strerror(-rc));
+		else if (!json_out)
+			printf("sent %s: %zu bytes to dest %u\n", argv[i], a.data_len, dest);
+		bad |= !!rc;
+		npy_free(&a);
+	}
+	pgpdma_close(&dev);
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cmd;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+d:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': device = optarg; break;
+		case 'j': json_out = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(cmd, "info"))
+		return argc == 1 ? cmd_info() : 2;
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc, argv);
+	if (!strcmp(cmd, "engine"))
+		return cmd_engine(argc, argv);
+	if (!strcmp(cmd, "inject"))
+		return cmd_inject(argc, argv);
+	if (!strcmp(cmd, "send"))
+		return cmd_send(argc, argv);
+	fprintf(stderr, "pgpctl: unknown command '%s' (see pgpctl --help)\n", cmd);
+	return 2;
+}
