@@ -8,7 +8,7 @@
 set -eu
 
 PKGS="
-build-essential pkg-config bc kmod cpio xz-utils
+build-essential pkg-config bc kmod cpio xz-utils file perl
 qemu-system-x86 busybox-static
 sparse dkms
 linux-headers-amd64 linux-image-amd64 linux-source-6.1
