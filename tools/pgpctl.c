@@ -22,13 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <jansson.h>
 
-#include "pgpdma.h"
+#include "libpgpdma.h"
 #include "npy.h"
 
 static const char *device = "/dev/pgpdma0";
@@ -407,14 +406,11 @@ static int cmd_engine(int argc, char **argv)
 
 static int parse_transition(const char *s, uint32_t *id)
 {
-	unsigned int k;
+	int rc = pgpdma_transition_from_name(s);
 
-	for (k = 0; k < 16; k++) {
-		if (!strcasecmp(s, pgpdma_transition_name(k)) &&
-		    strcmp(pgpdma_transition_name(k), "Unknown")) {
-			*id = k;
-			return 0;
-		}
+	if (rc >= 0) {
+		*id = (uint32_t)rc;
+		return 0;
 	}
 	if (!parse_u32(s, id) && *id < 16)
 		return 0;

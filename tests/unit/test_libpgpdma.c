@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include "pgpdma.h"
+#include "libpgpdma.h"
 #include "check_main.h"
 
 START_TEST(open_missing_device_is_enoent)

@@ -114,8 +114,11 @@ int pgpdma_inject(struct pgpdma_dev *dev, uint32_t transition, uint32_t dest);
 /** pgpdma_state_name() - short name of an enum pgpdma_buf_state ("rx_hw", ...) */
 const char *pgpdma_state_name(unsigned int state);
 
-/** pgpdma_transition_name() - name of a transition id ("Configure", ...; "Unknown") */
+/** pgpdma_transition_name() - name of a transition id ("Configure", ...; "Unknown"); never NULL */
 const char *pgpdma_transition_name(unsigned int id);
+
+/** pgpdma_transition_from_name() - id of a transition name (case-insensitive), or -EINVAL */
+int pgpdma_transition_from_name(const char *name);
 
 /**
  * pgpdma_stats_consistent() - the ownership invariant: RX states add up

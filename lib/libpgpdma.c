@@ -5,11 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "pgpdma.h"
+#include "libpgpdma.h"
 
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -226,24 +227,34 @@ const char *pgpdma_state_name(unsigned int state)
 	return state < PGPDMA_ST_COUNT ? names[state] : "unknown";
 }
 
+static const char *const transition_names[16] = {
+	[PGPDMA_TR_CLEAR_READOUT] = "ClearReadout",
+	[PGPDMA_TR_RESET] = "Reset",
+	[PGPDMA_TR_CONFIGURE] = "Configure",
+	[PGPDMA_TR_UNCONFIGURE] = "Unconfigure",
+	[PGPDMA_TR_BEGIN_RUN] = "BeginRun",
+	[PGPDMA_TR_END_RUN] = "EndRun",
+	[PGPDMA_TR_BEGIN_STEP] = "BeginStep",
+	[PGPDMA_TR_END_STEP] = "EndStep",
+	[PGPDMA_TR_ENABLE] = "Enable",
+	[PGPDMA_TR_DISABLE] = "Disable",
+	[PGPDMA_TR_SLOW_UPDATE] = "SlowUpdate",
+	[PGPDMA_TR_L1ACCEPT] = "L1Accept",
+};
+
 const char *pgpdma_transition_name(unsigned int id)
 {
-	static const char *const names[16] = {
-		[PGPDMA_TR_CLEAR_READOUT] = "ClearReadout",
-		[PGPDMA_TR_RESET] = "Reset",
-		[PGPDMA_TR_CONFIGURE] = "Configure",
-		[PGPDMA_TR_UNCONFIGURE] = "Unconfigure",
-		[PGPDMA_TR_BEGIN_RUN] = "BeginRun",
-		[PGPDMA_TR_END_RUN] = "EndRun",
-		[PGPDMA_TR_BEGIN_STEP] = "BeginStep",
-		[PGPDMA_TR_END_STEP] = "EndStep",
-		[PGPDMA_TR_ENABLE] = "Enable",
-		[PGPDMA_TR_DISABLE] = "Disable",
-		[PGPDMA_TR_SLOW_UPDATE] = "SlowUpdate",
-		[PGPDMA_TR_L1ACCEPT] = "L1Accept",
-	};
+	return id < 16 && transition_names[id] ? transition_names[id] : "Unknown";
+}
 
-	return id < 16 && names[id] ? names[id] : "Unknown";
+int pgpdma_transition_from_name(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < 16; i++)
+		if (transition_names[i] && !strcasecmp(name, transition_names[i]))
+			return i;
+	return -EINVAL;
 }
 
 int pgpdma_stats_consistent(const struct pgpdma_info *info,

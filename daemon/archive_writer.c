@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/* pebbled archive writer (libaio + O_DIRECT); see archive_writer.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <libaio.h>
+#include <xxhash.h>
+#include "archive_writer.h"
+
+#define AW_DEFAULT_SEGMENT	(1ULL << 30)
+#define AW_DEFAULT_QD		8U
+#define AW_MAX_QD		1024U
+#define AW_DEFAULT_PAYLOAD	(1U << 20)
+#define AW_IDX_BATCH		1024U
+
+enum slot_state { SLOT_FREE = 0, SLOT_INFLIGHT, SLOT_DONE };
+
+struct slot {
+	void *buf;
+	struct iocb cb;
+	enum slot_state state;
+	long res;
+	size_t len;			/* bytes submitted */
+	uint64_t off;			/* file offset */
+	int is_record;
+	struct pb_ar_idx_entry ent;	/* index entry of a record */
+};
+
+struct pb_archive_writer {
+	struct pb_aw_options opt;
+	char dir[PATH_MAX];
+	io_context_t ctx;
+	unsigned int qd;
+	size_t cap;			/* bytes per slot buffer */
+	struct slot *slots;
+	struct io_event *events;
+	unsigned int head, count;	/* FIFO of slots in submission order */
+
+	int direct;			/* O_DIRECT in use */
+	int fallback_reported;
+	int err;			/* sticky first error */
+
+	/* current segment */
+	int seg_fd;
+	uint32_t seg_no;
+	uint64_t seg_off;		/* next submission offset */
+	uint64_t seg_good;		/* end of the last complete write */
+	uint64_t seg_submitted;		/* records submitted to it */
+	uint64_t seg_records;		/* records complete in it */
+	char seg_tmp[PATH_MAX];
+	char seg_final[PATH_MAX];
+
+	/* index */
+	int idx_fd;
+	char idx_tmp[PATH_MAX];
+	char idx_final[PATH_MAX];
+	struct pb_ar_idx_entry *idx_buf;
+	unsigned int idx_n;
+
+	struct pb_aw_stats st;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void logmsg(struct pb_archive_writer *w, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!w->opt.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w->opt.log(w->opt.log_ctx, err, msg);
+}
+
+/* Record the first error (sticky), count every error. */
+static int set_error(struct pb_archive_writer *w, int err, const char *what, const char *path)
+{
+	w->st.io_errors++;
+	if (!w->err) {
+		w->err = err;
+		w->st.error = err;
+		logmsg(w, err, "archive: %s %s failed: %s; closing the run cleanly",
+		       what, path, strerror(-err));
+	}
+	return w->err;
+}
+
+static int do_open(struct pb_archive_writer *w, const char *path, int flags, mode_t mode)
+{
+	int fd = w->opt.open_fn ? w->opt.open_fn(path, flags, mode) : open(path, flags, mode);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int fmt_path(char *dst, const char *dir, const char *name, const char *suffix)
+{
+	int n = snprintf(dst, PATH_MAX, "%s/%s%s", dir, name, suffix);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* Write all of buf with write(2); 0 or -errno (short write -> -ENOSPC). */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -ENOSPC;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int idx_flush(struct pb_archive_writer *w)
+{
+	int ret;
+
+	if (!w->idx_n || w->idx_fd < 0)
+		return 0;
+	ret = write_all(w->idx_fd, w->idx_buf, (size_t)w->idx_n * sizeof(*w->idx_buf));
+	w->idx_n = 0;
+	if (ret)
+		return set_error(w, ret, "index write to", w->idx_tmp);
+	return 0;
+}
+
+/* A completed write: account it, or turn it into the sticky error. */
+static void retire_one(struct pb_archive_writer *w, struct slot *s)
+{
+	long res = s->res;
+
+	if (w->err)
+		return;		/* after an error nothing more is complete */
+	if (res >= 0 && (size_t)res < s->len) {
+		/*
+		 * Short write (e.g. the file-size limit or the disk filled up
+		 * inside this write): try the rest synchronously, which either
+		 * finishes it or fails with the real errno (EFBIG, ENOSPC).
+		 * With O_DIRECT an unaligned remainder may fail with EINVAL
+		 * instead; either way the record is not counted as complete.
+		 */
+		size_t done = (size_t)res;
+
+		while (done < s->len) {
+			ssize_t n = pwrite(w->seg_fd, (char *)s->buf + done, s->len - done,
+					   (off_t)(s->off + done));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				res = n < 0 ? -errno : -ENOSPC;
+				break;
+			}
+			done += (size_t)n;
+		}
+		if (done == s->len)
+			res = (long)s->len;
+	}
+	if (res < 0) {
+		set_error(w, (int)res, "write to", w->seg_tmp);
+		return;
+	}
+	w->seg_good = s->off + s->len;
+	w->st.file_bytes += s->len;
+	if (s->is_record) {
+		w->idx_buf[w->idx_n++] = s->ent;
+		w->st.records++;
+		w->st.payload_bytes += s->ent.length;
+		w->seg_records++;
+		if (w->idx_n == AW_IDX_BATCH)
+			idx_flush(w);
+	}
+}
+
+static void retire(struct pb_archive_writer *w)
+{
+	while (w->count) {
+		struct slot *s = &w->slots[w->head];
+
+		if (s->state != SLOT_DONE)
+			break;
+		retire_one(w, s);
+		s->state = SLOT_FREE;
+		w->head = (w->head + 1) % w->qd;
+		w->count--;
+	}
+}
+
+/* Collect at least @min completions (0 = whatever is ready). */
+static int reap(struct pb_archive_writer *w, unsigned int min)
+{
+	int n;
+
+	if (!w->count)
+		return 0;
+	do {
+		n = io_getevents(w->ctx, (long)min, (long)w->qd, w->events, NULL);
+	} while (n == -EINTR);
+	if (n < 0) {
+		/* The context is unusable: nothing in flight can be trusted. */
+		set_error(w, n, "io_getevents on", w->seg_tmp);
+		for (unsigned int i = 0; i < w->qd; i++)
+			if (w->slots[i].state == SLOT_INFLIGHT) {
+				w->slots[i].state = SLOT_DONE;
+				w->slots[i].res = n;
+			}
+	}
+	for (int i = 0; i < n; i++) {
+		struct slot *s = w->events[i].data;
+
+		s->res = (long)w->events[i].res;
+		s->state = SLOT_DONE;
+	}
+	retire(w);
+	return 0;
+}
+
+static void drain(struct pb_archive_writer *w)
+{
+	while (w->count)
+		reap(w, 1);
+}
+
+/* The next free slot in FIFO order, waiting for completions if needed. */
+static struct slot *get_slot(struct pb_archive_writer *w)
+{
+	while (w->count == w->qd)
+		reap(w, 1);
+	return &w->slots[(w->head + w->count) % w->qd];
+}
+
+static int submit(struct pb_archive_writer *w, struct slot *s, size_t len, uint64_t off)
+{
+	struct iocb *cbs[1] = { &s->cb };
+	int ret;
+
+	s->len = len;
+	s->off = off;
+	s->res = 0;
+	io_prep_pwrite(&s->cb, w->seg_fd, s->buf, len, (long long)off);
+	s->cb.data = s;
+	s->state = SLOT_INFLIGHT;
+	w->count++;
+	do {
+		ret = io_submit(w->ctx, 1, cbs);
+	} while (ret == -EINTR || ret == -EAGAIN);
+	if (ret != 1) {
+		/* Not queued: retire it as failed, in order. */
+		s->res = ret < 0 ? ret : -EIO;
+		s->state = SLOT_DONE;
+		retire(w);
+		return w->err ? w->err : (int)s->res;
+	}
+	return 0;
+}
+
+static int seg_open(struct pb_archive_writer *w)
+{
+	char name[64];
+	struct pb_ar_seg_header *h;
+	struct timespec now;
+	struct slot *s;
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	int fd, ret;
+
+	snprintf(name, sizeof(name), PB_AR_SEG_FMT, w->opt.run, w->seg_no);
+	if ((ret = fmt_path(w->seg_tmp, w->dir, name, PB_AR_TMP_SUFFIX)) ||
+	    (ret = fmt_path(w->seg_final, w->dir, name, "")))
+		return set_error(w, ret, "segment name in", w->dir);
+	fd = do_open(w, w->seg_tmp, flags | (w->direct ? O_DIRECT : 0), 0644);
+	if (fd == -EINVAL && w->direct) {
+		w->direct = 0;
+		w->st.direct = 0;
+		fd = do_open(w, w->seg_tmp, flags, 0644);
+		if (fd >= 0 && !w->fallback_reported) {
+			w->fallback_reported = 1;
+			logmsg(w, -EINVAL, "archive: the filesystem of %s refuses O_DIRECT; "
+			       "using buffered writes with fdatasync at segment close", w->dir);
+		}
+	}
+	if (fd < 0)
+		return set_error(w, fd, "open of", w->seg_tmp);
+	w->seg_fd = fd;
+	w->seg_off = 0;
+	w->seg_good = 0;
+	w->seg_submitted = 0;
+	w->seg_records = 0;
+
+	s = get_slot(w);
+	if (w->err)
+		return w->err;
+	memset(s->buf, 0, PB_AR_SEG_HEADER_SIZE);
+	h = s->buf;
+	memcpy(h->magic, PB_AR_SEG_MAGIC, 8);
+	h->version = PB_AR_VERSION;
+	h->header_size = PB_AR_SEG_HEADER_SIZE;
+	h->align = PB_AR_ALIGN;
+	h->run = w->opt.run;
+	h->segment = w->seg_no;
+	h->dtype = w->opt.dtype;
+	h->width = w->opt.width;
+	h->height = w->opt.height;
+	h->lanes = w->opt.lanes;
+	clock_gettime(CLOCK_REALTIME, &now);
+	h->created_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	if (w->opt.detector)
+		memcpy(h->detector, w->opt.detector,
+		       strnlen(w->opt.detector, sizeof(h->detector)));
+	h->checksum = XXH3_64bits(h, offsetof(struct pb_ar_seg_header, checksum));
+	s->is_record = 0;
+	ret = submit(w, s, PB_AR_SEG_HEADER_SIZE, 0);
+	w->seg_off = PB_AR_SEG_HEADER_SIZE;
+	return ret;
+}
+
+/* Finish the current segment: drain, cut back after an error, sync, rename. */
+static void seg_close(struct pb_archive_writer *w)
+{
+	int fd = w->seg_fd;
+
+	if (fd < 0)
+		return;
+	drain(w);
+	idx_flush(w);
+	if (!w->seg_records) {
+		/* Nothing complete in it (failed early): leave no empty file. */
+		close(fd);
+		unlink(w->seg_tmp);
+		w->seg_fd = -1;
+		return;
+	}
+	if (w->seg_good < w->seg_off && ftruncate(fd, (off_t)w->seg_good) < 0)
+		set_error(w, -errno, "truncate of", w->seg_tmp);
+	if ((w->direct ? fsync(fd) : fdatasync(fd)) < 0)
+		set_error(w, -errno, "sync of", w->seg_tmp);
+	if (close(fd) < 0)
+		set_error(w, -errno, "close of", w->seg_tmp);
+	w->seg_fd = -1;
+	if (rename(w->seg_tmp, w->seg_final) < 0)
+		set_error(w, -errno, "rename of", w->seg_tmp);
+	else
+		w->st.segments++;
+}
+
+int pb_aw_open(struct pb_archive_writer **wp, const struct pb_aw_options *opt)
+{
+	struct pb_archive_writer *w;
+	struct pb_ar_idx_header ih;
+	char name[64];
+	int ret, fd;
+
+	if (!wp || !opt || !opt->dir || !opt->dir[0] || opt->queue_depth > AW_MAX_QD)
+		return -EINVAL;
+	if (strlen(opt->dir) >= PATH_MAX - 64)
+		return -ENAMETOOLONG;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->opt = *opt;
+	snprintf(w->dir, sizeof(w->dir), "%s", opt->dir);
+	w->opt.dir = w->dir;
+	w->opt.detector = NULL;	/* copied into headers below, not kept */
+	w->seg_fd = -1;
+	w->idx_fd = -1;
+	w->direct = 1;
+	w->st.direct = 1;
+	if (!w->opt.segment_bytes)
+		w->opt.segment_bytes = AW_DEFAULT_SEGMENT;
+	w->qd = w->opt.queue_depth ? w->opt.queue_depth : AW_DEFAULT_QD;
+	if (!w->opt.max_payload)
+		w->opt.max_payload = AW_DEFAULT_PAYLOAD;
+	if (w->opt.max_payload > (1ULL << 40)) {
+		free(w);
+		return -EINVAL;
+	}
+	w->cap = (size_t)pb_ar_record_span(w->opt.max_payload);
+	if (w->cap < PB_AR_SEG_HEADER_SIZE)
+		w->cap = PB_AR_SEG_HEADER_SIZE;
+
+	ret = -ENOMEM;
+	w->slots = calloc(w->qd, sizeof(*w->slots));
+	w->events = calloc(w->qd, sizeof(*w->events));
+	w->idx_buf = calloc(AW_IDX_BATCH, sizeof(*w->idx_buf));
+	if (!w->slots || !w->events || !w->idx_buf)
+		goto fail;
+	for (unsigned int i = 0; i < w->qd; i++) {
+		if (posix_memalign(&w->slots[i].buf, PB_AR_ALIGN, w->cap)) {
+			w->slots[i].buf = NULL;
+			goto fail;
+		}
+	}
+
+	if (mkdir(w->dir, 0755) < 0 && errno != EEXIST) {
+		ret = -errno;
+		goto fail;
+	}
+	snprintf(name, sizeof(name), PB_AR_IDX_FMT, w->opt.run);
+	if ((ret = fmt_path(w->idx_final, w->dir, name, "")) ||
+	    (ret = fmt_path(w->idx_tmp, w->dir, name, PB_AR_TMP_SUFFIX)))
+		goto fail;
+	if (access(w->idx_final, F_OK) == 0) {
+		ret = -EEXIST;
+		goto fail;
+	}
+	fd = do_open(w, w->idx_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = fd;
+		goto fail;
+	}
+	w->idx_fd = fd;
+	memset(&ih, 0, sizeof(ih));
+	memcpy(ih.magic, PB_AR_IDX_MAGIC, 8);
+	ih.version = PB_AR_VERSION;
+	ih.header_size = sizeof(ih);
+	ih.entry_size = sizeof(struct pb_ar_idx_entry);
+	ih.run = w->opt.run;
+	ih.checksum = XXH3_64bits(&ih, offsetof(struct pb_ar_idx_header, checksum));
+	ret = write_all(fd, &ih, sizeof(ih));
+	if (ret)
+		goto fail_idx;
+	ret = io_setup((int)w->qd, &w->ctx);
+	if (ret < 0)
+		goto fail_idx;
+	/* opt->detector is only borrowed for the call: keep a copy. */
+	if (opt->detector) {
+		char *d = strndup(opt->detector, 31);
+
+		if (!d) {
+			io_destroy(w->ctx);
+			ret = -ENOMEM;
+			goto fail_idx;
+		}
+		w->opt.detector = d;
+	}
+	*wp = w;
+	return 0;
+
+fail_idx:
+	close(w->idx_fd);
+	unlink(w->idx_tmp);
+fail:
+	if (w->slots)
+		for (unsigned int i = 0; i < w->qd; i++)
+			free(w->slots[i].buf);
+	free(w->slots);
+	free(w->events);
+	free(w->idx_buf);
+	free(w);
+	return ret;
+}
+
+int pb_aw_writev(struct pb_archive_writer *w, const struct pb_aw_record *rec,
+		 const struct iovec *iov, int iovcnt)
+{
+	struct pb_ar_rec_header *h;
+	struct slot *s;
+	uint64_t len = 0, span;
+	unsigned char *p;
+	int ret;
+
+	if (!w || !rec || iovcnt < 0 || (iovcnt && !iov))
+		return -EINVAL;
+	if (w->err)
+		return w->err;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len && !iov[i].iov_base)
+			return -EINVAL;
+		len += iov[i].iov_len;
+	}
+	if (len > w->opt.max_payload)
+		return -EMSGSIZE;
+	span = pb_ar_record_span(len);
+
+	if (w->seg_fd >= 0 && w->seg_submitted &&
+	    (w->seg_off + span > w->opt.segment_bytes ||
+	     (w->opt.segment_frames && w->seg_submitted >= w->opt.segment_frames))) {
+		seg_close(w);
+		w->seg_no++;
+		w->st.rotations++;
+		if (w->err)
+			return w->err;
+	}
+	if (w->seg_fd < 0) {
+		ret = seg_open(w);
+		if (ret)
+			return ret;
+	}
+
+	s = get_slot(w);
+	if (w->err)
+		return w->err;
+	h = s->buf;
+	memset(h, 0, sizeof(*h));
+	p = (unsigned char *)s->buf + sizeof(*h);
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+	memset(p, 0, (size_t)(span - sizeof(*h) - len));
+	h->magic = PB_AR_REC_MAGIC;
+	h->header_size = sizeof(*h);
+	h->length = len;
+	h->seq = rec->seq;
+	h->pulse_id = rec->pulse_id;
+	h->ts_sec = rec->ts_sec;
+	h->ts_nsec = rec->ts_nsec;
+	h->transition = rec->transition;
+	h->damage = rec->damage;
+	h->checksum = XXH3_64bits((unsigned char *)s->buf + sizeof(*h), (size_t)len);
+	pb_ar_rec_header_seal(h);
+
+	s->is_record = 1;
+	s->ent = (struct pb_ar_idx_entry){
+		.seq = rec->seq, .pulse_id = rec->pulse_id, .offset = w->seg_off,
+		.length = len, .segment = w->seg_no, .damage = rec->damage,
+		.transition = rec->transition,
+	};
+	ret = submit(w, s, (size_t)span, w->seg_off);
+	w->seg_off += span;
+	w->seg_submitted++;
+	if (ret)
+		return ret;
+	w->st.submitted++;
+	reap(w, 0);
+	return w->err;
+}
+
+int pb_aw_write(struct pb_archive_writer *w, const struct pb_aw_record *rec,
+		const void *payload, size_t len)
+{
+	struct iovec iov = { (void *)(uintptr_t)payload, len };
+
+	return pb_aw_writev(w, rec, &iov, len ? 1 : 0);
+}
+
+int pb_aw_flush(struct pb_archive_writer *w)
+{
+	if (!w)
+		return -EINVAL;
+	drain(w);
+	idx_flush(w);
+	return w->err;
+}
+
+void pb_aw_get_stats(const struct pb_archive_writer *w, struct pb_aw_stats *st)
+{
+	if (w && st)
+		*st = w->st;
+}
+
+int pb_aw_close(struct pb_archive_writer *w, struct pb_aw_stats *st)
+{
+	int ret, dfd;
+
+	if (!w)
+		return 0;
+	seg_close(w);
+	drain(w);
+	idx_flush(w);
+	if (fsync(w->idx_fd) < 0)
+		set_error(w, -errno, "sync of", w->idx_tmp);
+	if (close(w->idx_fd) < 0)
+		set_error(w, -errno, "close of", w->idx_tmp);
+	if (rename(w->idx_tmp, w->idx_final) < 0)
+		set_error(w, -errno, "rename of", w->idx_tmp);
+	dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		if (fsync(dfd) < 0)
+			set_error(w, -errno, "sync of directory", w->dir);
+		close(dfd);
+	}
+	io_destroy(w->ctx);
+	ret = w->err;
+	if (st)
+		*st = w->st;
+	for (unsigned int i = 0; i < w->qd; i++)
+		free(w->slots[i].buf);
+	free(w->slots);
+	free(w->events);
+	free(w->idx_buf);
+	free((char *)(uintptr_t)w->opt.detector);
+	free(w);
+	return ret;
+}

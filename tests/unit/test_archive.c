@@ -1,0 +1,792 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Archive writer + reader: round trip across segment rotations (size and
+ * frames), the O_DIRECT -> buffered fallback, directory errors, a file
+ * size limit hit mid-run (EFBIG through RLIMIT_FSIZE: reported, counted,
+ * earlier records stay readable and indexed), corrupted records, a
+ * truncated last segment, a missing or damaged index.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "archive_writer.h"
+#include "archive_reader.h"
+#include "check_main.h"
+#include "pb_test_util.h"
+
+static char tmp[256];
+static char run[512];
+
+static void setup(void)
+{
+	pb_test_mkdtemp(tmp, sizeof(tmp), "archive");
+	snprintf(run, sizeof(run), "%s/run", tmp);
+}
+
+static void teardown(void)
+{
+	pb_test_rmtree(tmp);
+}
+
+static void fill(uint64_t seq, unsigned char *p, size_t len)
+{
+	uint64_t x = seq * 0x9e3779b97f4a7c15ULL + 1;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (unsigned char)x;
+	}
+}
+
+static size_t len_of(uint64_t seq)
+{
+	static const size_t lens[] = { 0, 1, 4032, 4033, 10000, 100000, 32, 8000 };
+
+	return lens[seq % (sizeof(lens) / sizeof(lens[0]))];
+}
+
+static struct pb_aw_record rec_of(uint64_t seq)
+{
+	struct pb_aw_record r = {
+		.seq = seq, .pulse_id = 1000 + 3 * seq, .ts_sec = 1100000000U + (uint32_t)seq,
+		.ts_nsec = (uint32_t)seq * 7, .transition = seq == 0 ? 4 : 12,
+		.damage = seq % 5 == 4 ? PB_DMG_EVT_GAP : 0,
+	};
+	return r;
+}
+
+static void opts_init(struct pb_aw_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->dir = run;
+	o->run = 42;
+	o->queue_depth = 4;
+	o->max_payload = 100000;
+	o->dtype = PB_DTYPE_UINT16;
+	o->width = 64;
+	o->height = 32;
+	o->lanes = 2;
+	o->detector = "emulated-pgp";
+}
+
+/* Write records 0..n-1; returns the writer's close status. */
+static int write_run(const struct pb_aw_options *o, uint64_t n, struct pb_aw_stats *st)
+{
+	struct pb_archive_writer *w;
+	unsigned char *buf = malloc(100000);
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(pb_aw_open(&w, o), 0);
+	for (uint64_t s = 0; s < n; s++) {
+		struct pb_aw_record r = rec_of(s);
+
+		fill(s, buf, len_of(s));
+		ck_assert_int_eq(pb_aw_write(w, &r, buf, len_of(s)), 0);
+	}
+	free(buf);
+	return pb_aw_close(w, st);
+}
+
+static void check_record(const struct pb_ar_rec *rec, uint64_t seq)
+{
+	struct pb_aw_record r = rec_of(seq);
+	unsigned char *want = malloc(len_of(seq) + 1);
+
+	ck_assert_uint_eq(rec->status, 0);
+	ck_assert_uint_eq(rec->hdr.seq, seq);
+	ck_assert_uint_eq(rec->hdr.pulse_id, r.pulse_id);
+	ck_assert_uint_eq(rec->hdr.ts_sec, r.ts_sec);
+	ck_assert_uint_eq(rec->hdr.ts_nsec, r.ts_nsec);
+	ck_assert_uint_eq(rec->hdr.transition, r.transition);
+	ck_assert_uint_eq(rec->hdr.damage, r.damage);
+	ck_assert_uint_eq(rec->hdr.length, len_of(seq));
+	ck_assert_uint_eq(rec->payload_len, len_of(seq));
+	ck_assert_uint_eq(rec->offset % PB_AR_ALIGN, 0);
+	fill(seq, want, len_of(seq));
+	if (len_of(seq))
+		ck_assert_int_eq(memcmp(rec->payload, want, len_of(seq)), 0);
+	free(want);
+}
+
+static int count_suffix(const char *dir, const char *suffix)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name), k = strlen(suffix);
+
+		if (l > k && !strcmp(de->d_name + l - k, suffix))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void seg_path(char *out, size_t len, uint32_t seg)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), PB_AR_SEG_FMT, 42U, seg);
+	snprintf(out, len, "%s/%s", run, name);
+}
+
+static void idx_path(char *out, size_t len)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), PB_AR_IDX_FMT, 42U);
+	snprintf(out, len, "%s/%s", run, name);
+}
+
+START_TEST(round_trip_rotation)
+{
+	struct pb_aw_options o;
+	struct pb_aw_stats st;
+	struct pb_archive_reader *r;
+	struct pb_ar_stats rs;
+	struct pb_ar_rec rec;
+	struct pb_ar_seg_header h;
+	struct pb_ar_idx_entry e;
+	uint64_t seq = 0, payload = 0;
+	const uint64_t n = 40;
+
+	opts_init(&o);
+	o.segment_bytes = 256 * 1024;
+	ck_assert_int_eq(write_run(&o, n, &st), 0);
+	for (uint64_t s = 0; s < n; s++)
+		payload += len_of(s);
+	ck_assert_uint_eq(st.records, n);
+	ck_assert_uint_eq(st.submitted, n);
+	ck_assert_uint_eq(st.payload_bytes, payload);
+	ck_assert_int_eq(st.direct, 1);
+	ck_assert_int_eq(st.error, 0);
+	ck_assert_uint_eq(st.io_errors, 0);
+	ck_assert_uint_gt(st.rotations, 0);
+	ck_assert_uint_eq(st.segments, st.rotations + 1);
+	ck_assert_int_eq(count_suffix(run, ".tmp"), 0);
+	ck_assert_int_eq(count_suffix(run, ".pseg"), (int)st.segments);
+
+	/* every segment within the size limit (one record may exceed alone) */
+	for (uint32_t s = 0; s < st.segments; s++) {
+		char p[600];
+		struct stat sb;
+
+		seg_path(p, sizeof(p), s);
+		ck_assert_int_eq(stat(p, &sb), 0);
+		ck_assert_uint_le((uint64_t)sb.st_size, o.segment_bytes);
+		ck_assert_uint_eq((uint64_t)sb.st_size % PB_AR_ALIGN, 0);
+	}
+
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	ck_assert_uint_eq(pb_ar_run(r), 42);
+	ck_assert_int_eq(pb_ar_segment_header(r, 0, &h), 0);
+	ck_assert_uint_eq(h.version, PB_AR_VERSION);
+	ck_assert_uint_eq(h.run, 42);
+	ck_assert_uint_eq(h.segment, 0);
+	ck_assert_uint_eq(h.dtype, PB_DTYPE_UINT16);
+	ck_assert_uint_eq(h.width, 64);
+	ck_assert_uint_eq(h.height, 32);
+	ck_assert_uint_eq(h.lanes, 2);
+	ck_assert_str_eq(h.detector, "emulated-pgp");
+	ck_assert_uint_gt(h.created_ns, 1600000000ULL * 1000000000ULL);
+	ck_assert_int_eq(pb_ar_segment_header(r, 1, &h), 0);
+	ck_assert_uint_eq(h.segment, 1);
+	ck_assert_int_eq(pb_ar_segment_header(r, 1000, &h), -ENOENT);
+
+	while (pb_ar_next(r, &rec) == 1)
+		check_record(&rec, seq++);
+	ck_assert_uint_eq(seq, n);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_uint_eq(rs.records, n);
+	ck_assert_uint_eq(rs.ok, n);
+	ck_assert_uint_eq(rs.segments, st.segments);
+	ck_assert_uint_eq(rs.missing_segments, 0);
+	ck_assert_uint_eq(rs.index_entries, n);
+	ck_assert_int_eq(rs.index_missing, 0);
+
+	/* random access through the index, backwards */
+	for (uint64_t s = n; s-- > 0;) {
+		ck_assert_int_eq(pb_ar_lookup(r, s, &rec), 0);
+		check_record(&rec, s);
+	}
+	ck_assert_int_eq(pb_ar_lookup(r, n + 5, &rec), -ENOENT);
+	ck_assert_int_eq(pb_ar_index_entry(r, 3, &e), 0);
+	ck_assert_uint_eq(e.seq, 3);
+	ck_assert_uint_eq(e.length, len_of(3));
+	ck_assert_uint_eq(e.pulse_id, 1009);
+	ck_assert_int_eq(pb_ar_index_entry(r, n, &e), -ENOENT);
+
+	/* rewind reads it all again */
+	pb_ar_rewind(r);
+	ck_assert_int_eq(pb_ar_next(r, &rec), 1);
+	check_record(&rec, 0);
+	pb_ar_close(r);
+
+	/* a single segment file can be opened on its own */
+	{
+		char p[600];
+		uint64_t k = 0;
+
+		seg_path(p, sizeof(p), 1);
+		ck_assert_int_eq(pb_ar_open(&r, p), 0);
+		while (pb_ar_next(r, &rec) == 1) {
+			ck_assert_uint_eq(rec.segment, 1);
+			ck_assert_uint_eq(rec.status, 0);
+			k++;
+		}
+		ck_assert_uint_gt(k, 0);
+		ck_assert_int_eq(pb_ar_lookup(r, 0, &rec), -ENODATA);
+		pb_ar_close(r);
+	}
+}
+END_TEST
+
+START_TEST(rotation_by_frames)
+{
+	struct pb_aw_options o;
+	struct pb_aw_stats st;
+	struct pb_archive_reader *r;
+	struct pb_ar_rec rec;
+	uint64_t k = 0;
+
+	opts_init(&o);
+	o.segment_frames = 3;
+	o.queue_depth = 1;
+	ck_assert_int_eq(write_run(&o, 10, &st), 0);
+	ck_assert_uint_eq(st.segments, 4);
+	ck_assert_uint_eq(st.rotations, 3);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	while (pb_ar_next(r, &rec) == 1) {
+		ck_assert_uint_eq(rec.segment, k / 3);
+		check_record(&rec, k++);
+	}
+	ck_assert_uint_eq(k, 10);
+	pb_ar_close(r);
+}
+END_TEST
+
+START_TEST(writev_and_limits)
+{
+	struct pb_aw_options o;
+	struct pb_archive_writer *w;
+	struct pb_archive_reader *r;
+	struct pb_ar_rec rec;
+	struct pb_aw_record ar = rec_of(1);
+	unsigned char hdr[32], body[100];
+	static unsigned char big[100001];
+	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { body, sizeof(body) } };
+	struct pb_aw_stats st;
+
+	memset(hdr, 0xaa, sizeof(hdr));
+	memset(body, 0x55, sizeof(body));
+	opts_init(&o);
+	ck_assert_int_eq(pb_aw_open(&w, &o), 0);
+	ck_assert_int_eq(pb_aw_writev(w, &ar, iov, 2), 0);
+	/* too large: refused, not sticky */
+	ar.seq = 2;
+	ck_assert_int_eq(pb_aw_write(w, &ar, big, sizeof(big)), -EMSGSIZE);
+	ck_assert_int_eq(pb_aw_write(w, NULL, big, 1), -EINVAL);
+	ck_assert_int_eq(pb_aw_write(w, &ar, big, 10), 0);
+	ck_assert_int_eq(pb_aw_flush(w), 0);
+	pb_aw_get_stats(w, &st);
+	ck_assert_uint_eq(st.records, 2);
+	ck_assert_int_eq(pb_aw_close(w, NULL), 0);
+
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	ck_assert_int_eq(pb_ar_next(r, &rec), 1);
+	ck_assert_uint_eq(rec.payload_len, 132);
+	ck_assert_int_eq(memcmp(rec.payload, hdr, 32), 0);
+	ck_assert_int_eq(memcmp((const char *)rec.payload + 32, body, 100), 0);
+	ck_assert_int_eq(pb_ar_next(r, &rec), 1);
+	ck_assert_uint_eq(rec.hdr.seq, 2);
+	ck_assert_int_eq(pb_ar_next(r, &rec), 0);
+	pb_ar_close(r);
+
+	/* the same run cannot be written twice into one directory */
+	ck_assert_int_eq(pb_aw_open(&w, &o), -EEXIST);
+	o.queue_depth = 5000;
+	ck_assert_int_eq(pb_aw_open(&w, &o), -EINVAL);
+	ck_assert_int_eq(pb_aw_open(&w, NULL), -EINVAL);
+	ck_assert_int_eq(pb_aw_close(NULL, NULL), 0);
+}
+END_TEST
+
+START_TEST(empty_run)
+{
+	struct pb_aw_options o;
+	struct pb_archive_writer *w;
+	struct pb_archive_reader *r;
+	struct pb_ar_rec rec;
+	struct pb_ar_stats rs;
+	char p[600];
+
+	opts_init(&o);
+	ck_assert_int_eq(pb_aw_open(&w, &o), 0);
+	ck_assert_int_eq(pb_aw_close(w, NULL), 0);
+	ck_assert_int_eq(count_suffix(run, ".pseg"), 0);
+	idx_path(p, sizeof(p));
+	ck_assert_int_eq(access(p, F_OK), 0);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	ck_assert_int_eq(pb_ar_next(r, &rec), 0);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_uint_eq(rs.index_entries, 0);
+	ck_assert_int_eq(pb_ar_lookup(r, 0, &rec), -ENOENT);
+	pb_ar_close(r);
+	/* a directory without any run */
+	ck_assert_int_eq(pb_ar_open(&r, tmp), -ENOENT);
+	snprintf(p, sizeof(p), "%s/nothing-here", tmp);
+	ck_assert_int_eq(pb_ar_open(&r, p), -ENOENT);
+}
+END_TEST
+
+START_TEST(bad_directories)
+{
+	struct pb_aw_options o;
+	struct pb_archive_writer *w = NULL;
+	char file[300], bad[400];
+
+	opts_init(&o);
+	/* a path under a regular file: ENOTDIR (works as root too) */
+	snprintf(file, sizeof(file), "%s/file", tmp);
+	pb_test_write_file(file, "x");
+	snprintf(bad, sizeof(bad), "%s/dir", file);
+	o.dir = bad;
+	ck_assert_int_eq(pb_aw_open(&w, &o), -ENOTDIR);
+	/* a parent that does not exist: ENOENT */
+	snprintf(bad, sizeof(bad), "%s/no/such/parent", tmp);
+	ck_assert_int_eq(pb_aw_open(&w, &o), -ENOENT);
+	/* the directory itself is a regular file */
+	o.dir = file;
+	ck_assert_int_eq(pb_aw_open(&w, &o), -ENOTDIR);
+	ck_assert_ptr_null(w);
+}
+END_TEST
+
+/* open(2) of a filesystem that refuses O_DIRECT. */
+static int no_direct_open(const char *path, int flags, mode_t mode)
+{
+	if (flags & O_DIRECT) {
+		errno = EINVAL;
+		return -1;
+	}
+	return open(path, flags, mode);
+}
+
+static int log_calls, log_err;
+static char log_text[512];
+
+static void log_cb(void *ctx, int err, const char *msg)
+{
+	(void)ctx;
+	log_calls++;
+	log_err = err;
+	snprintf(log_text, sizeof(log_text), "%s", msg);
+}
+
+START_TEST(odirect_fallback)
+{
+	struct pb_aw_options o;
+	struct pb_aw_stats st;
+	struct pb_archive_reader *r;
+	struct pb_ar_rec rec;
+	uint64_t k = 0;
+
+	opts_init(&o);
+	o.open_fn = no_direct_open;
+	o.log = log_cb;
+	o.segment_frames = 4;		/* several segments: reported once */
+	log_calls = 0;
+	ck_assert_int_eq(write_run(&o, 12, &st), 0);
+	ck_assert_int_eq(st.direct, 0);
+	ck_assert_uint_eq(st.segments, 3);
+	ck_assert_int_eq(log_calls, 1);
+	ck_assert_int_eq(log_err, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(log_text, "refuses O_DIRECT"));
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	while (pb_ar_next(r, &rec) == 1)
+		check_record(&rec, k++);
+	ck_assert_uint_eq(k, 12);
+	pb_ar_close(r);
+}
+END_TEST
+
+struct efbig_result {
+	int first_err;		/* first non-zero pb_aw_write() result */
+	int later_err;		/* a write after that (sticky) */
+	int close_ret;
+	uint64_t accepted;	/* writes that returned 0 */
+	struct pb_aw_stats st;
+	int log_calls;
+	int log_err;
+};
+
+/*
+ * In a child: limit files to @limit bytes (SIGXFSZ ignored, so writes
+ * fail with EFBIG, as a full disk fails with ENOSPC), write 8000-byte
+ * records (8192 on disk) until the writer reports the error.
+ */
+static void efbig_child(int fd, rlim_t limit, int direct)
+{
+	struct efbig_result res = { 0 };
+	struct pb_aw_options o;
+	struct pb_archive_writer *w;
+	struct rlimit rl = { limit, limit };
+	unsigned char buf[8000];
+
+	signal(SIGXFSZ, SIG_IGN);
+	opts_init(&o);
+	o.queue_depth = 4;
+	o.log = log_cb;
+	if (!direct)
+		o.open_fn = no_direct_open;
+	log_calls = 0;
+	if (pb_aw_open(&w, &o) != 0)
+		_exit(2);
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		_exit(3);
+	for (uint64_t s = 0; s < 50; s++) {
+		struct pb_aw_record r = rec_of(s);
+		int ret;
+
+		fill(s, buf, sizeof(buf));
+		ret = pb_aw_write(w, &r, buf, sizeof(buf));
+		if (ret == 0) {
+			res.accepted++;
+			continue;
+		}
+		res.first_err = ret;
+		res.later_err = pb_aw_write(w, &r, buf, sizeof(buf));
+		break;
+	}
+	res.close_ret = pb_aw_close(w, &res.st);
+	res.log_calls = log_calls;
+	res.log_err = log_err;
+	if (write(fd, &res, sizeof(res)) != (ssize_t)sizeof(res))
+		_exit(4);
+	_exit(0);
+}
+
+static void efbig_case(int direct)
+{
+	/* header 4096 + 5 records of 8192 + half of the 6th */
+	const rlim_t limit = 4096 + 5 * 8192 + 4096;
+	struct efbig_result res;
+	struct pb_archive_reader *r;
+	struct pb_ar_stats rs;
+	struct pb_ar_rec rec;
+	struct stat sb;
+	char p[600];
+	int pfd[2], status;
+	uint64_t k = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		efbig_child(pfd[1], limit, direct);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], &res, sizeof(res)), (ssize_t)sizeof(res));
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	ck_assert_int_eq(res.first_err, -EFBIG);
+	ck_assert_int_eq(res.later_err, -EFBIG);	/* sticky */
+	ck_assert_int_eq(res.close_ret, -EFBIG);
+	ck_assert_int_eq(res.st.error, -EFBIG);
+	ck_assert_uint_ge(res.st.io_errors, 1);
+	ck_assert_uint_eq(res.st.records, 5);
+	ck_assert_uint_ge(res.accepted, 5);
+	ck_assert_uint_eq(res.st.segments, 1);
+	/* the error is logged once (plus the fallback note in buffered mode) */
+	ck_assert_int_eq(res.log_calls, direct ? 1 : 2);
+	ck_assert_int_eq(res.log_err, -EFBIG);
+
+	/* everything before the error is there, whole, and indexed */
+	ck_assert_int_eq(count_suffix(run, ".tmp"), 0);
+	seg_path(p, sizeof(p), 0);
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_eq(sb.st_size, 4096 + 5 * 8192);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	while (pb_ar_next(r, &rec) == 1) {
+		ck_assert_uint_eq(rec.status, 0);
+		ck_assert_uint_eq(rec.hdr.seq, k);
+		ck_assert_uint_eq(rec.payload_len, 8000);
+		k++;
+	}
+	ck_assert_uint_eq(k, 5);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_uint_eq(rs.index_entries, 5);
+	ck_assert_uint_eq(rs.truncated + rs.bad_header + rs.bad_checksum, 0);
+	ck_assert_int_eq(pb_ar_lookup(r, 4, &rec), 0);
+	ck_assert_uint_eq(rec.status, 0);
+	ck_assert_int_eq(pb_ar_lookup(r, 5, &rec), -ENOENT);
+	pb_ar_close(r);
+}
+
+START_TEST(file_size_limit_direct)
+{
+	efbig_case(1);
+}
+END_TEST
+
+START_TEST(file_size_limit_buffered)
+{
+	efbig_case(0);
+}
+END_TEST
+
+static void flip_byte(const char *path, off_t off)
+{
+	unsigned char b;
+	int fd = open(path, O_RDWR);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &b, 1, off), 1);
+	b ^= 0x80;
+	ck_assert_int_eq(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+}
+
+START_TEST(corrupted_records)
+{
+	struct pb_aw_options o;
+	struct pb_aw_stats st;
+	struct pb_archive_reader *r;
+	struct pb_ar_idx_entry e3, e5;
+	struct pb_ar_stats rs;
+	struct pb_ar_rec rec;
+	char p[600];
+	uint64_t seen[16] = { 0 }, k = 0;
+
+	opts_init(&o);
+	ck_assert_int_eq(write_run(&o, 8, &st), 0);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	ck_assert_int_eq(pb_ar_index_entry(r, 3, &e3), 0);
+	ck_assert_int_eq(pb_ar_index_entry(r, 5, &e5), 0);
+	pb_ar_close(r);
+	seg_path(p, sizeof(p), 0);
+	/* record 3: one payload bit; record 5: one bit of its header */
+	flip_byte(p, (off_t)(e3.offset + 64 + 100));
+	flip_byte(p, (off_t)(e5.offset + 16));
+
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	while (pb_ar_next(r, &rec) == 1) {
+		ck_assert_uint_lt(k, 16);
+		if (rec.status & PB_AR_BAD_HEADER)
+			seen[k] = 1000 + rec.offset;
+		else
+			seen[k] = rec.hdr.seq * 10 + rec.status;
+		k++;
+	}
+	/* 0,1,2 ok; 3 bad checksum; 4 ok; bad header at 5; resync; 6, 7 ok */
+	ck_assert_uint_eq(k, 8);
+	ck_assert_uint_eq(seen[0], 0);
+	ck_assert_uint_eq(seen[3], 30 + PB_AR_BAD_CHECKSUM);
+	ck_assert_uint_eq(seen[4], 40);
+	ck_assert_uint_eq(seen[5], 1000 + e5.offset);
+	ck_assert_uint_eq(seen[6], 60);
+	ck_assert_uint_eq(seen[7], 70);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_uint_eq(rs.ok, 6);
+	ck_assert_uint_eq(rs.bad_checksum, 1);
+	ck_assert_uint_eq(rs.bad_header, 1);
+	/* and through the index */
+	ck_assert_int_eq(pb_ar_lookup(r, 3, &rec), 0);
+	ck_assert_uint_eq(rec.status, PB_AR_BAD_CHECKSUM);
+	ck_assert_int_eq(pb_ar_lookup(r, 5, &rec), 0);
+	ck_assert_uint_eq(rec.status, PB_AR_BAD_HEADER);
+	ck_assert_int_eq(pb_ar_lookup(r, 6, &rec), 0);
+	check_record(&rec, 6);
+	pb_ar_close(r);
+
+	/* a damaged segment header is reported, records still read */
+	flip_byte(p, 20);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	{
+		struct pb_ar_seg_header h;
+
+		ck_assert_int_eq(pb_ar_segment_header(r, 0, &h), -EBADMSG);
+	}
+	k = 0;
+	while (pb_ar_next(r, &rec) == 1)
+		k++;
+	ck_assert_uint_eq(k, 8);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_uint_eq(rs.bad_segment_headers, 1);
+	pb_ar_close(r);
+}
+END_TEST
+
+START_TEST(truncated_last_segment)
+{
+	struct pb_aw_options o;
+	struct pb_aw_stats st;
+	struct pb_archive_reader *r;
+	struct pb_ar_idx_entry last;
+	struct pb_ar_stats rs;
+	struct pb_ar_rec rec;
+	char p[600];
+	uint64_t k = 0, n = 12;
+
+	opts_init(&o);
+	o.segment_frames = 5;		/* segments 0, 1, 2 (2 records) */
+	ck_assert_int_eq(write_run(&o, n, &st), 0);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	ck_assert_int_eq(pb_ar_index_entry(r, n - 1, &last), 0);
+	pb_ar_close(r);
+	ck_assert_uint_eq(last.segment, 2);
+	ck_assert_uint_gt(last.length, 200);
+	seg_path(p, sizeof(p), 2);
+	/* cut inside the last record's payload */
+	ck_assert_int_eq(truncate(p, (off_t)(last.offset + 64 + 200)), 0);
+
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	while (pb_ar_next(r, &rec) == 1) {
+		if (k < n - 1) {
+			check_record(&rec, k);
+		} else {
+			ck_assert_uint_eq(rec.status, PB_AR_TRUNCATED);
+			ck_assert_uint_eq(rec.hdr.seq, n - 1);
+			ck_assert_uint_eq(rec.payload_len, 200);
+		}
+		k++;
+	}
+	ck_assert_uint_eq(k, n);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_uint_eq(rs.truncated, 1);
+	ck_assert_uint_eq(rs.ok, n - 1);
+	ck_assert_int_eq(pb_ar_lookup(r, n - 1, &rec), 0);
+	ck_assert_uint_eq(rec.status, PB_AR_TRUNCATED);
+	pb_ar_close(r);
+
+	/* cut inside the record header */
+	ck_assert_int_eq(truncate(p, (off_t)(last.offset + 10)), 0);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	k = 0;
+	while (pb_ar_next(r, &rec) == 1) {
+		if (k == n - 1)
+			ck_assert_uint_eq(rec.status, PB_AR_TRUNCATED);
+		k++;
+	}
+	ck_assert_uint_eq(k, n);
+	ck_assert_int_eq(pb_ar_lookup(r, n - 1, &rec), 0);
+	ck_assert_uint_eq(rec.status, PB_AR_TRUNCATED);
+	pb_ar_close(r);
+
+	/* the last segment is gone altogether: a gap the index still knows */
+	ck_assert_int_eq(unlink(p), 0);
+	seg_path(p, sizeof(p), 1);
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_uint_eq(rs.segments, 1);
+	ck_assert_int_eq(pb_ar_lookup(r, 7, &rec), 0);
+	ck_assert_uint_eq(rec.status, PB_AR_TRUNCATED);
+	pb_ar_close(r);
+}
+END_TEST
+
+START_TEST(missing_and_bad_index)
+{
+	struct pb_aw_options o;
+	struct pb_aw_stats st;
+	struct pb_archive_reader *r;
+	struct pb_ar_stats rs;
+	struct pb_ar_rec rec;
+	char p[600];
+	uint64_t k = 0;
+	int fd;
+
+	opts_init(&o);
+	o.segment_frames = 4;
+	ck_assert_int_eq(write_run(&o, 10, &st), 0);
+	idx_path(p, sizeof(p));
+
+	/* a partial trailing entry is ignored */
+	fd = open(p, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "0123456789", 10), 10);
+	close(fd);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_int_eq(rs.index_partial, 1);
+	ck_assert_uint_eq(rs.index_entries, 10);
+	ck_assert_int_eq(pb_ar_lookup(r, 9, &rec), 0);
+	check_record(&rec, 9);
+	pb_ar_close(r);
+
+	/* a damaged index header: not used */
+	flip_byte(p, 9);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_int_eq(rs.index_bad, 1);
+	ck_assert_int_eq(pb_ar_lookup(r, 1, &rec), -ENODATA);
+	pb_ar_close(r);
+
+	/* no index: reading by scanning still works */
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_int_eq(rs.index_missing, 1);
+	ck_assert_uint_eq(rs.segments, 3);
+	ck_assert_int_eq(pb_ar_lookup(r, 1, &rec), -ENODATA);
+	ck_assert_int_eq(pb_ar_index_entry(r, 0, NULL), -EINVAL);
+	while (pb_ar_next(r, &rec) == 1)
+		check_record(&rec, k++);
+	ck_assert_uint_eq(k, 10);
+	pb_ar_close(r);
+
+	/* a leftover .tmp from a crash is counted, not read */
+	snprintf(p, sizeof(p), "%s/run000042-s00003.pseg.tmp", run);
+	pb_test_write_file(p, "partial");
+	ck_assert_int_eq(pb_ar_open(&r, run), 0);
+	pb_ar_get_stats(r, &rs);
+	ck_assert_uint_eq(rs.tmp_files, 1);
+	pb_ar_close(r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("archive");
+	TCase *tc = tcase_create("archive");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, round_trip_rotation);
+	tcase_add_test(tc, rotation_by_frames);
+	tcase_add_test(tc, writev_and_limits);
+	tcase_add_test(tc, empty_run);
+	tcase_add_test(tc, bad_directories);
+	tcase_add_test(tc, odirect_fallback);
+	tcase_add_test(tc, file_size_limit_direct);
+	tcase_add_test(tc, file_size_limit_buffered);
+	tcase_add_test(tc, corrupted_records);
+	tcase_add_test(tc, truncated_last_segment);
+	tcase_add_test(tc, missing_and_bad_index);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return pgp_check_run(suite());
+}
