@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pipeline on the .npy source: one pass archived and read back byte for
+ * byte, results file, pacing, drop-mode accounting, stop with nothing
+ * lost, and an archive error (EFBIG via RLIMIT_FSIZE in a forked child)
+ * that ends the run with everything written so far readable.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/pgpdma.h>
+#include "archive_reader.h"
+#include "npy.h"
+#include "pipeline.h"
+#include "source_npy.h"
+#include "check_main.h"
+#include "pb_test_util.h"
+
+#define W 24
+#define H 16
+#define NIMG 12
+
+static char tmp[256], imgdir[512], outdir[512];
+
+static void img_fill(unsigned int k, uint16_t *px)
+{
+	for (unsigned int i = 0; i < W * H; i++)
+		px[i] = (uint16_t)(k * 1000 + i * 7);
+}
+
+static void make_images(unsigned int n)
+{
+	uint64_t shape[2] = { H, W };
+	uint16_t px[W * H];
+
+	for (unsigned int k = 0; k < n; k++) {
+		char p[700];
+
+		snprintf(p, sizeof(p), "%s/img%04u.npy", imgdir, k);
+		img_fill(k, px);
+		ck_assert_int_eq(npy_save(p, "<u2", 2, shape, px, sizeof(px)), 0);
+	}
+}
+
+static void setup(void)
+{
+	pb_test_mkdtemp(tmp, sizeof(tmp), "pipeline");
+	snprintf(imgdir, sizeof(imgdir), "%s/img", tmp);
+	snprintf(outdir, sizeof(outdir), "%s/out", tmp);
+	ck_assert_int_eq(mkdir(imgdir, 0755), 0);
+	ck_assert_int_eq(mkdir(outdir, 0755), 0);
+	make_images(NIMG);
+}
+
+static void teardown(void)
+{
+	pb_test_rmtree(tmp);
+}
+
+struct rig {
+	struct pb_pool *pool;
+	struct pb_metrics m;
+	atomic_int stop;
+	struct pb_source *src;
+	struct pb_pipeline_options po;
+	struct pb_pipeline *pl;
+};
+
+static void rig_init(struct rig *r, size_t pebbles, int loop, enum pb_backpressure bp)
+{
+	struct pb_pool_options popt = { pebbles, 32 + W * H * 2, pebbles, 4096, 0, NULL, NULL };
+	struct pb_npy_options no = { imgdir, 0, loop, 1, 0 };
+	struct pb_source_env env;
+	char err[256];
+
+	memset(r, 0, sizeof(*r));
+	ck_assert_int_eq(pb_pool_create(&r->pool, &popt), 0);
+	pb_metrics_init(&r->m);
+	atomic_init(&r->stop, 0);
+	env.pool = r->pool;
+	env.metrics = &r->m;
+	env.bp = bp;
+	env.stop = &r->stop;
+	ck_assert_int_eq(pb_source_npy_open(&r->src, &no, &env, err, sizeof(err)), 0);
+	ck_assert_uint_eq(r->src->width, W);
+	ck_assert_uint_eq(r->src->height, H);
+	ck_assert_uint_eq(r->src->dtype, PB_DTYPE_UINT16);
+	r->po.src = r->src;
+	r->po.pool = r->pool;
+	r->po.metrics = &r->m;
+	r->po.stop = &r->stop;
+	r->po.output_dir = outdir;
+	r->po.archive = 1;
+	r->po.results = 1;
+	r->po.bp = bp;
+	r->po.queue_depth = 4;
+	r->po.max_payload = popt.size;
+	r->po.dtype = PB_DTYPE_UINT16;
+	r->po.width = W;
+	r->po.height = H;
+	r->po.detector = "npy-test";
+	r->po.proc.dtype = PB_DTYPE_UINT16;
+	r->po.proc.width = W;
+	r->po.proc.header_bytes = 32;
+	r->po.stop_on_arch_error = 1;
+}
+
+static void rig_done(struct rig *r)
+{
+	ck_assert_uint_eq(pb_pool_in_use(r->pool, 0), 0);
+	ck_assert_uint_eq(pb_pool_in_use(r->pool, 1), 0);
+	pb_source_close(r->src);
+	pb_pool_destroy(r->pool);
+}
+
+static int wait_done(struct pb_pipeline *pl, int ms)
+{
+	for (int i = 0; i < ms / 100; i++)
+		if (pb_pipeline_wait(pl, 100))
+			return 1;
+	return 0;
+}
+
+static int count_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".tmp"))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* One pass, every frame archived: compare each image byte for byte. */
+START_TEST(one_pass_round_trip)
+{
+	struct rig r;
+	struct pb_pipeline_stats st;
+	struct pb_archive_reader *ar;
+	struct pb_ar_rec rec;
+	struct pb_ar_seg_header sh;
+	char run[700], csv[800], line[1024];
+	uint16_t want[W * H];
+	unsigned int img = 0;
+	uint64_t seq = 0;
+	FILE *f;
+	int rows = -1;
+	static const unsigned int trs[] = { 2, 4, 8 };
+
+	rig_init(&r, 4, 0, PB_BP_LOSSLESS);
+	ck_assert_int_eq(pb_pipeline_start(&r.pl, &r.po), 0);
+	ck_assert(wait_done(r.pl, 10000));
+	ck_assert_int_eq(pb_pipeline_join(r.pl, &st), 0);
+	ck_assert_int_eq(st.source_end, -ENODATA);
+	ck_assert_uint_eq(st.events, NIMG + 5);
+	ck_assert_uint_eq(st.runs_opened, 1);
+	ck_assert_uint_eq(st.runs_closed, 1);
+	ck_assert_uint_eq(st.last_run, 1);
+	ck_assert_uint_eq(st.transitions, 5);
+	ck_assert_uint_eq(st.damaged, 0);
+	ck_assert_uint_eq(st.evt_jumps, 0);
+	ck_assert_uint_eq(st.results_rows, NIMG);
+	ck_assert_uint_eq(atomic_load(&r.m.dma_frames), NIMG + 5);
+	ck_assert_uint_eq(atomic_load(&r.m.arch_frames), NIMG + 5);
+	ck_assert_uint_eq(atomic_load(&r.m.dma_arch_offered), NIMG + 5);
+	ck_assert_uint_eq(atomic_load(&r.m.proc_frames), NIMG + 5);
+	ck_assert_uint_eq(atomic_load(&r.m.arch_io_errors), 0);
+
+	snprintf(run, sizeof(run), "%s/run000001", outdir);
+	ck_assert_int_eq(count_tmp(run), 0);
+	ck_assert_int_eq(pb_ar_open(&ar, run), 0);
+	ck_assert_int_eq(pb_ar_segment_header(ar, 0, &sh), 0);
+	ck_assert_uint_eq(sh.width, W);
+	ck_assert_uint_eq(sh.height, H);
+	ck_assert_uint_eq(sh.dtype, PB_DTYPE_UINT16);
+	while (pb_ar_next(ar, &rec) == 1) {
+		ck_assert_uint_eq(rec.status, 0);
+		ck_assert_uint_eq(rec.hdr.seq, seq);
+		ck_assert_uint_eq(rec.hdr.damage, 0);
+		if (seq < 3) {
+			ck_assert_uint_eq(rec.hdr.transition, trs[seq]);
+			ck_assert_uint_eq(rec.hdr.length, 32);
+		} else if (seq < 3 + NIMG) {
+			ck_assert_uint_eq(rec.hdr.transition, PGPDMA_TR_L1ACCEPT);
+			ck_assert_uint_eq(rec.hdr.length, 32 + sizeof(want));
+			img_fill(img++, want);
+			ck_assert_int_eq(memcmp((const uint8_t *)rec.payload + 32, want, sizeof(want)), 0);
+		} else {
+			ck_assert_uint_eq(rec.hdr.transition, seq == 3 + NIMG ? 9 : 5);
+		}
+		seq++;
+	}
+	ck_assert_uint_eq(seq, NIMG + 5);
+	ck_assert_uint_eq(img, NIMG);
+	pb_ar_close(ar);
+
+	/* results file: a header line and one row per image, sums right */
+	snprintf(csv, sizeof(csv), "%s/run000001-results.csv", run);
+	f = fopen(csv, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (rows >= 0) {
+			unsigned long long s, pid;
+			double sum;
+			uint64_t expect = 0;
+
+			ck_assert_int_eq(sscanf(line, "%llu,%llu,%*u,%*u,%*u,%*u,%*u,%*u,%*u,%lf", &s, &pid, &sum), 3);
+			img_fill((unsigned int)rows, want);
+			for (unsigned int i = 0; i < W * H; i++)
+				expect += want[i];
+			ck_assert_double_eq(sum, (double)expect);
+		}
+		rows++;
+	}
+	fclose(f);
+	ck_assert_int_eq(rows, NIMG);
+	rig_done(&r);
+}
+END_TEST
+
+/* arch_hz pacing: fewer L1Accepts archived, every transition archived, accounted. */
+START_TEST(pacing)
+{
+	struct rig r;
+	struct pb_pipeline_stats st;
+	uint64_t arch;
+
+	rig_init(&r, 4, 0, PB_BP_LOSSLESS);
+	r.po.arch_hz = 1;	/* at most ~1 L1Accept per second */
+	ck_assert_int_eq(pb_pipeline_start(&r.pl, &r.po), 0);
+	ck_assert(wait_done(r.pl, 10000));
+	ck_assert_int_eq(pb_pipeline_join(r.pl, &st), 0);
+	arch = atomic_load(&r.m.arch_frames);
+	ck_assert_uint_ge(arch, 5 + 1);
+	ck_assert_uint_lt(arch, NIMG + 5);
+	ck_assert_uint_eq(arch + st.arch_paced_out, NIMG + 5);
+	ck_assert_uint_eq(st.results_rows, NIMG);	/* proc_hz 0: every frame */
+	rig_done(&r);
+}
+END_TEST
+
+/* Drop mode with a slow archiver: drops are counted, nothing unaccounted. */
+START_TEST(drop_accounting)
+{
+	struct rig r;
+	struct pb_pipeline_stats st;
+	uint64_t offered, dq, produced;
+
+	pb_test_rmtree(imgdir);
+	ck_assert_int_eq(mkdir(imgdir, 0755), 0);
+	make_images(60);
+	rig_init(&r, 2, 0, PB_BP_DROP);
+	r.po.ring_capacity = 2;
+	r.po.arch_delay_us = 3000;
+	ck_assert_int_eq(pb_pipeline_start(&r.pl, &r.po), 0);
+	ck_assert(wait_done(r.pl, 20000));
+	ck_assert_int_eq(pb_pipeline_join(r.pl, &st), 0);
+	offered = atomic_load(&r.m.dma_arch_offered);
+	dq = atomic_load(&r.m.drops_arch_queue);
+	produced = st.events + st.src.dropped_pool;
+	ck_assert_uint_eq(produced, 60 + 5);
+	ck_assert_uint_gt(dq + st.src.dropped_pool, 0);
+	/* every pool drop was counted as an exhaustion */
+	ck_assert_uint_ge(atomic_load(&r.m.dma_pool_exhaust), st.src.dropped_pool);
+	ck_assert_uint_eq(st.events, offered + dq + st.arch_paced_out + st.l1_outside_run + st.tr_outside_run);
+	ck_assert_uint_eq(atomic_load(&r.m.arch_frames), offered);
+	ck_assert_uint_eq(st.runs_closed, 1);	/* transitions are never dropped */
+	ck_assert_uint_eq(st.transitions, 5);
+	rig_done(&r);
+}
+END_TEST
+
+/* Looping source stopped from outside (SIGTERM path): nothing lost. */
+START_TEST(stop_nothing_lost)
+{
+	struct rig r;
+	struct pb_pipeline_stats st;
+	struct pb_archive_reader *ar;
+	struct pb_ar_rec rec;
+	struct pb_ar_stats rs;
+	char run[700];
+	uint64_t seq = 0;
+
+	rig_init(&r, 8, 1, PB_BP_LOSSLESS);
+	ck_assert_int_eq(pb_pipeline_start(&r.pl, &r.po), 0);
+	usleep(300000);
+	ck_assert(!pb_pipeline_wait(r.pl, 0));
+	pb_pipeline_stop(r.pl);
+	ck_assert_int_eq(pb_pipeline_join(r.pl, &st), 0);
+	ck_assert_int_eq(st.source_end, 0);
+	ck_assert_uint_gt(st.events, 100);
+	ck_assert_uint_eq(st.runs_closed, 1);
+	ck_assert_uint_eq(atomic_load(&r.m.dma_frames), st.events);
+	ck_assert_uint_eq(atomic_load(&r.m.dma_arch_offered), st.events);
+	ck_assert_uint_eq(atomic_load(&r.m.arch_frames), st.events);
+	snprintf(run, sizeof(run), "%s/run000001", outdir);
+	ck_assert_int_eq(count_tmp(run), 0);
+	ck_assert_int_eq(pb_ar_open(&ar, run), 0);
+	while (pb_ar_next(ar, &rec) == 1) {
+		ck_assert_uint_eq(rec.status, 0);
+		ck_assert_uint_eq(rec.hdr.seq, seq);
+		seq++;
+	}
+	pb_ar_get_stats(ar, &rs);
+	ck_assert_uint_eq(seq, st.events);
+	ck_assert_uint_eq(rs.index_entries, st.events);
+	pb_ar_close(ar);
+	rig_done(&r);
+}
+END_TEST
+
+struct efbig_res {
+	int ret;
+	struct pb_pipeline_stats st;
+	uint64_t arch_frames, io_errors;
+};
+
+START_TEST(archive_error_ends_run)
+{
+	/* segment header + 30 records of 4096 + half a record */
+	const rlim_t limit = 4096 + 30 * 4096 + 2048;
+	struct efbig_res res;
+	struct pb_archive_reader *ar;
+	struct pb_ar_rec rec;
+	struct pb_ar_stats rs;
+	char run[700];
+	uint64_t seq = 0;
+	int pfd[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rig r;
+		struct rlimit rl = { limit, limit };
+
+		close(pfd[0]);
+		signal(SIGXFSZ, SIG_IGN);
+		rig_init(&r, 4, 1, PB_BP_LOSSLESS);
+		r.po.results = 0;
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(3);
+		if (pb_pipeline_start(&r.pl, &r.po))
+			_exit(2);
+		if (!wait_done(r.pl, 10000))
+			_exit(4);
+		memset(&res, 0, sizeof(res));
+		res.ret = pb_pipeline_join(r.pl, &res.st);
+		res.arch_frames = atomic_load(&r.m.arch_frames);
+		res.io_errors = atomic_load(&r.m.arch_io_errors);
+		if (write(pfd[1], &res, sizeof(res)) != (ssize_t)sizeof(res))
+			_exit(5);
+		_exit(0);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], &res, sizeof(res)), (ssize_t)sizeof(res));
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(res.ret, -EFBIG);
+	ck_assert_int_eq(res.st.arch_error, -EFBIG);
+	ck_assert_uint_ge(res.io_errors, 1);
+	ck_assert_uint_eq(res.arch_frames, 30);
+	ck_assert_uint_ge(res.st.arch_dropped_error, 1);
+
+	snprintf(run, sizeof(run), "%s/run000001", outdir);
+	ck_assert_int_eq(count_tmp(run), 0);
+	ck_assert_int_eq(pb_ar_open(&ar, run), 0);
+	while (pb_ar_next(ar, &rec) == 1) {
+		ck_assert_uint_eq(rec.status, 0);
+		ck_assert_uint_eq(rec.hdr.seq, seq);
+		seq++;
+	}
+	pb_ar_get_stats(ar, &rs);
+	ck_assert_uint_eq(seq, 30);
+	ck_assert_uint_eq(rs.index_entries, 30);
+	pb_ar_close(ar);
+}
+END_TEST
+
+/* L1Accepts before any Configure/BeginRun are counted and dropped. */
+START_TEST(l1_outside_run)
+{
+	struct rig r;
+	struct pb_pipeline_stats st;
+	struct pb_npy_options no = { imgdir, 0, 0, 0, 0 };
+	struct pb_source_env env = { 0 };
+	char err[256];
+
+	rig_init(&r, 4, 0, PB_BP_LOSSLESS);
+	pb_source_close(r.src);
+	env.pool = r.pool;
+	env.metrics = &r.m;
+	env.stop = &r.stop;
+	ck_assert_int_eq(pb_source_npy_open(&r.src, &no, &env, err, sizeof(err)), 0);
+	r.po.src = r.src;
+	ck_assert_int_eq(pb_pipeline_start(&r.pl, &r.po), 0);
+	ck_assert(wait_done(r.pl, 10000));
+	ck_assert_int_eq(pb_pipeline_join(r.pl, &st), 0);
+	ck_assert_uint_eq(st.l1_outside_run, NIMG);
+	ck_assert_uint_eq(st.runs_opened, 0);
+	ck_assert_uint_eq(atomic_load(&r.m.arch_frames), 0);
+	rig_done(&r);
+}
+END_TEST
+
+START_TEST(npy_source_errors)
+{
+	struct pb_pool *pool;
+	struct pb_pool_options popt = { 2, 4096, 0, 0, 0, NULL, NULL };
+	struct pb_metrics m;
+	atomic_int stop = 0;
+	struct pb_source_env env = { 0 };
+	struct pb_npy_options no = { outdir, 0, 0, 0, 0 };
+	struct pb_source *s;
+	char err[256], p[700];
+
+	pb_metrics_init(&m);
+	ck_assert_int_eq(pb_pool_create(&pool, &popt), 0);
+	env.pool = pool;
+	env.metrics = &m;
+	env.stop = &stop;
+	ck_assert_int_eq(pb_source_npy_open(&s, &no, &env, err, sizeof(err)), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "no .npy files"));
+	snprintf(p, sizeof(p), "%s/bad.npy", outdir);
+	pb_test_write_file(p, "\x93NUMPY\x01\x00garbage");
+	ck_assert_int_eq(pb_source_npy_open(&s, &no, &env, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "bad.npy"));
+	pb_pool_destroy(pool);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("pipeline");
+	TCase *tc = tcase_create("pipeline");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, one_pass_round_trip);
+	tcase_add_test(tc, pacing);
+	tcase_add_test(tc, drop_accounting);
+	tcase_add_test(tc, stop_nothing_lost);
+	tcase_add_test(tc, archive_error_ends_run);
+	tcase_add_test(tc, l1_outside_run);
+	tcase_add_test(tc, npy_source_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return pgp_check_run(suite());
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Processing: stats per dtype, ROI clipping, header skip, results file. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "archive_format.h"
+#include "processing.h"
+#include "timing.h"
+#include "check_main.h"
+#include "pb_test_util.h"
+
+START_TEST(stats_uint16_roi)
+{
+	uint8_t buf[32 + 4 * 3 * 2];
+	uint16_t *px = (uint16_t *)(buf + 32);
+	struct pb_roi roi[3] = { { 1, 0, 2, 2 }, { 3, 2, 5, 5 }, { 10, 10, 1, 1 } };
+	struct pb_proc_params p = { PB_DTYPE_UINT16, 4, 32, roi, 3 };
+	struct pb_proc_result r;
+
+	memset(buf, 0xff, 32);	/* header bytes must be ignored */
+	for (int i = 0; i < 12; i++)
+		px[i] = (uint16_t)(i * 10);	/* rows: 0 10 20 30 / 40 50 60 70 / 80 90 100 110 */
+	ck_assert_int_eq(pb_proc_compute(&p, buf, sizeof(buf), &r), 0);
+	ck_assert_uint_eq(r.npix, 12);
+	ck_assert_double_eq(r.sum, 660);
+	ck_assert_double_eq(r.min, 0);
+	ck_assert_double_eq(r.max, 110);
+	ck_assert_double_eq(r.mean, 55);
+	ck_assert_uint_eq(r.nroi, 3);
+	ck_assert_double_eq(r.roi_sum[0], 10 + 20 + 50 + 60);
+	ck_assert_uint_eq(r.roi_npix[0], 4);
+	ck_assert_double_eq(r.roi_sum[1], 110);	/* clipped to one pixel */
+	ck_assert_uint_eq(r.roi_npix[1], 1);
+	ck_assert_double_eq(r.roi_sum[2], 0);	/* outside */
+	ck_assert_uint_eq(r.roi_npix[2], 0);
+}
+END_TEST
+
+START_TEST(other_dtypes)
+{
+	float f[4] = { -1.5f, 2.5f, 0.0f, 3.0f };
+	int16_t s[3] = { -5, 7, -9 };
+	uint8_t b[5] = { 9, 1, 200, 3, 4 };
+	struct pb_proc_params p = { PB_DTYPE_FLOAT32, 0, 0, NULL, 0 };
+	struct pb_proc_result r;
+
+	ck_assert_int_eq(pb_proc_compute(&p, f, sizeof(f), &r), 0);
+	ck_assert_double_eq(r.sum, 4.0);
+	ck_assert_double_eq(r.min, -1.5);
+	ck_assert_double_eq(r.max, 3.0);
+	p.dtype = PB_DTYPE_INT16;
+	ck_assert_int_eq(pb_proc_compute(&p, s, sizeof(s), &r), 0);
+	ck_assert_double_eq(r.sum, -7);
+	ck_assert_double_eq(r.min, -9);
+	p.dtype = PB_DTYPE_UINT8;
+	ck_assert_int_eq(pb_proc_compute(&p, b, sizeof(b), &r), 0);
+	ck_assert_double_eq(r.max, 200);
+	ck_assert_uint_eq(r.npix, 5);
+	/* header only / partial pixel */
+	p.dtype = PB_DTYPE_UINT32;
+	p.header_bytes = 4;
+	ck_assert_int_eq(pb_proc_compute(&p, b, 4, &r), 0);
+	ck_assert_uint_eq(r.npix, 0);
+	ck_assert_int_eq(pb_proc_compute(&p, b, 5, &r), 0);
+	ck_assert_uint_eq(r.npix, 0);
+	ck_assert_int_eq(pb_proc_compute(NULL, b, 5, &r), -EINVAL);
+}
+END_TEST
+
+/* A corrupted generator payload is found by pb_payload_verify (the pipeline flags PB_DMG_PAYLOAD). */
+START_TEST(payload_check)
+{
+	uint8_t frame[32 + 1001];
+	struct pb_timing t = { 0 };
+
+	t.pulse_id = 12345;
+	t.transition = 12;
+	ck_assert_int_eq(pb_timing_encode(&t, frame, sizeof(frame)), 0);
+	pb_payload_fill(12345, frame + 32, 1001);
+	ck_assert_int_eq(pb_payload_verify(frame, sizeof(frame)), -1);
+	frame[32 + 500] ^= 1;
+	ck_assert_int_eq(pb_payload_verify(frame, sizeof(frame)), 32 + 500);
+}
+END_TEST
+
+START_TEST(results_file)
+{
+	char tmp[256], dir[512], path[700], line[512];
+	struct pb_results *res;
+	struct pb_event ev = { 0 };
+	struct pb_proc_result r = { 0 };
+	struct stat sb;
+	FILE *f;
+	int n = 0;
+
+	pb_test_mkdtemp(tmp, sizeof(tmp), "results");
+	snprintf(dir, sizeof(dir), "%s/run000007", tmp);
+	ck_assert_int_eq(pb_results_open(&res, dir, 7, 2), 0);
+	snprintf(path, sizeof(path), "%s/run000007-results.csv.tmp", dir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ev.seq = 3;
+	ev.pulse_id = 99;
+	ev.transition = 12;
+	ev.damage = PB_DMG_PAYLOAD;
+	ev.len = 800;
+	r.npix = 384;
+	r.sum = 1000;
+	r.mean = 1000.0 / 384;
+	r.nroi = 2;
+	r.roi_sum[1] = 42;
+	r.payload = PB_PAYLOAD_BAD;
+	ck_assert_int_eq(pb_results_write(res, &ev, &r), 0);
+	ck_assert_uint_eq(pb_results_rows(res), 1);
+	ck_assert_int_eq(pb_results_close(res), 0);
+	ck_assert_int_eq(stat(path, &sb), -1);	/* renamed */
+	snprintf(path, sizeof(path), "%s/run000007-results.csv", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (n == 0)
+			ck_assert_str_eq(line, "seq,pulse_id,ts_sec,ts_nsec,transition,dest,damage,length,npix,sum,min,max,mean,payload,roi0_sum,roi1_sum\n");
+		else
+			ck_assert_ptr_nonnull(strstr(line, "3,99,0,0,12,0,32,800,384,1000,0,0,"));
+		if (n == 1) {
+			ck_assert_ptr_nonnull(strstr(line, ",bad,0,42\n"));
+		}
+		n++;
+	}
+	fclose(f);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(pb_results_open(&res, "/nonexistent/x/y", 1, 0), -ENOENT);
+	pb_test_rmtree(tmp);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("processing");
+	TCase *tc = tcase_create("processing");
+
+	tcase_add_test(tc, stats_uint16_roi);
+	tcase_add_test(tc, other_dtypes);
+	tcase_add_test(tc, payload_check);
+	tcase_add_test(tc, results_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return pgp_check_run(suite());
+}
