@@ -8,6 +8,9 @@
 #   make check-kernels   the same, with the VM tests on every installed
 #                        kernel of the matrix (6.1, 6.1-rt, 6.12)
 #   make demo            load the driver in a VM and show its status
+#   make install         module, pebbled, pgpctl, tools, unit, udev rule,
+#                        modprobe.d example, config (PREFIX, DESTDIR)
+#   make uninstall       removes what install put there (not your config)
 #   make clean           back to the tree as cloned
 #
 # KVER=version or KDIR=/path/to/headers select the kernel to build against
@@ -30,7 +33,7 @@ CPPFLAGS := -Iuapi -Ilib -Idaemon
 CFLAGS   := $(CSTD) -O2 -g $(WARN)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDLIBS   := -lm -lrt -pthread
-DAEMON_LIBS := -laio -lconfig -lxxhash
+DAEMON_LIBS := -laio -lconfig -lxxhash -lsystemd -lmicrohttpd
 CHECK_LIBS  := -lcheck -lsubunit
 
 LIB_SRC    := $(wildcard lib/*.c)
@@ -48,7 +51,7 @@ PEBBLED    := $(if $(wildcard daemon/pebbled.c),$(BUILD)/pebbled)
 PGPCTL     := $(BUILD)/pgpctl
 
 .PHONY: all modules userspace tests check check-kernels static-check demo \
-	clean deps
+	clean deps install uninstall
 .SECONDARY:
 
 all: modules userspace tests
@@ -122,7 +125,7 @@ $(BUILD)/tests/kselftest/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) 
 # --- checks --------------------------------------------------------------
 check:
 	@scripts/deps.sh $(if $(filter all,$(KERNELS)),--kernels)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) -s --no-print-directory all
 	@KVER="$(KVER)" KERNELS="$(KERNELS)" scripts/check.sh
 
 check-kernels:
@@ -133,6 +136,59 @@ static-check: $(KTOOLS)/include/kselftest_harness.h
 
 demo: modules
 	@KVER="$(KVER)" scripts/demo.sh
+
+# --- install ---------------------------------------------------------------
+# Where a Debian admin expects a locally built service: programs in
+# $(PREFIX)/bin, configuration in /etc, the module in updates/ (or through
+# DKMS from /usr/src). DESTDIR stages the install (as the tests do).
+PREFIX      ?= /usr/local
+VERSION     := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+MODINST     := $(DESTDIR)/lib/modules/$(KVER)/updates/pgpdma.ko
+INST_FILES  := $(DESTDIR)$(PREFIX)/bin/pebbled $(DESTDIR)$(PREFIX)/bin/pgpctl \
+	$(DESTDIR)$(PREFIX)/bin/pebble-decode $(DESTDIR)$(PREFIX)/bin/pebble-image \
+	$(DESTDIR)$(PREFIX)/bin/npydiff \
+	$(DESTDIR)/etc/systemd/system/pebbled.service \
+	$(DESTDIR)/etc/udev/rules.d/60-pgpdma.rules \
+	$(DESTDIR)/etc/modprobe.d/pgpdma.conf \
+	$(MODINST)
+
+install: all
+	install -Dm755 $(BUILD)/pebbled $(DESTDIR)$(PREFIX)/bin/pebbled
+	install -Dm755 $(BUILD)/pgpctl $(DESTDIR)$(PREFIX)/bin/pgpctl
+	install -Dm755 scripts/decode $(DESTDIR)$(PREFIX)/bin/pebble-decode
+	install -Dm755 scripts/image $(DESTDIR)$(PREFIX)/bin/pebble-image
+	install -Dm755 scripts/npydiff $(DESTDIR)$(PREFIX)/bin/npydiff
+	install -d $(DESTDIR)/etc/systemd/system
+	sed 's|/usr/local/bin/pebbled|$(PREFIX)/bin/pebbled|' daemon/systemd/pebbled.service \
+		> $(DESTDIR)/etc/systemd/system/pebbled.service
+	install -Dm644 daemon/udev/60-pgpdma.rules $(DESTDIR)/etc/udev/rules.d/60-pgpdma.rules
+	install -Dm644 driver/modprobe.d/pgpdma.conf $(DESTDIR)/etc/modprobe.d/pgpdma.conf
+	@# never overwrite an admin's configuration
+	@if [ -e $(DESTDIR)/etc/pebbled/pebbled.conf ]; then \
+		echo "install: keeping existing /etc/pebbled/pebbled.conf"; \
+		install -Dm644 daemon/pebbled.conf $(DESTDIR)/etc/pebbled/pebbled.conf.dist; \
+	else install -Dm644 daemon/pebbled.conf $(DESTDIR)/etc/pebbled/pebbled.conf; fi
+	install -Dm644 $(MODDIR)/pgpdma.ko $(MODINST)
+	install -d $(DESTDIR)/usr/src/pgpdma-$(VERSION)
+	cp -a Kbuild dkms.conf driver uapi $(DESTDIR)/usr/src/pgpdma-$(VERSION)/
+	install -Dm644 uapi/linux/pgpdma.h $(DESTDIR)$(PREFIX)/include/linux/pgpdma.h
+	install -Dm644 lib/libpgpdma.h $(DESTDIR)$(PREFIX)/include/libpgpdma.h
+	install -Dm644 $(BUILD)/libpgpdma.a $(DESTDIR)$(PREFIX)/lib/libpgpdma.a
+	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); \
+		getent group daq >/dev/null || groupadd --system daq; \
+		getent passwd daq >/dev/null || useradd --system -g daq -d /var/lib/pebbled -s /usr/sbin/nologin daq; \
+		systemctl daemon-reload 2>/dev/null || true; \
+		udevadm control --reload 2>/dev/null || true; fi
+	@echo "installed; next: modprobe pgpdma (edit /etc/modprobe.d/pgpdma.conf), systemctl enable --now pebbled"
+	@echo "DKMS instead of updates/: dkms install pgpdma/$(VERSION)"
+
+uninstall:
+	rm -f $(INST_FILES) $(DESTDIR)/etc/pebbled/pebbled.conf.dist
+	rm -f $(DESTDIR)$(PREFIX)/include/linux/pgpdma.h $(DESTDIR)$(PREFIX)/include/libpgpdma.h \
+		$(DESTDIR)$(PREFIX)/lib/libpgpdma.a
+	rm -rf $(DESTDIR)/usr/src/pgpdma-$(VERSION)
+	@# /etc/pebbled/pebbled.conf is the admin's: left in place, as dpkg does
+	@if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); systemctl daemon-reload 2>/dev/null || true; fi
 
 clean:
 	rm -rf $(BUILD)

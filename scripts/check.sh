@@ -39,9 +39,9 @@ report() {	# one progress line per program; failures with their output
 	p=$(grep -c '^ok ' "$base.tap")
 	f=$(grep -c '^not ok ' "$base.tap")
 	if [ "$rc" = 0 ] || [ "$rc" = 4 ]; then
-		printf '  %-40s %3d ok\n' "${base#"$res"/}" "$p"
+		printf '  %-52s %3d ok\n' "${base#"$res"/}" "$p"
 	else
-		printf '  %-40s %3d ok, %d not ok, exit %s\n' "${base#"$res"/}" "$p" "$f" "$rc"
+		printf '  %-52s %3d ok, %d not ok, exit %s\n' "${base#"$res"/}" "$p" "$f" "$rc"
 		grep '^not ok' "$base.tap" | head -n 20 | sed 's/^/      /'
 		[ -f "$base.err" ] && tail -n 20 "$base.err" | sed 's/^/      /'
 	fi
