@@ -100,8 +100,9 @@ $(BUILD)/libpebbled-asan.a: $(DAEMON_SRC:%.c=$(BUILD)/obj-asan/%.o)
 $(BUILD)/pebbled: $(BUILD)/obj/daemon/pebbled.o $(LIBPEBBLED) $(LIBPGPDMA)
 	$(CC) $(CFLAGS) -o $@ $^ $(DAEMON_LIBS) $(LDLIBS)
 
-$(PGPCTL): $(BUILD)/obj/tools/pgpctl.o $(LIBPGPDMA)
-	$(CC) $(CFLAGS) -o $@ $^ -ljansson
+# pgpctl plan uses the daemon's sizing rules (daemon/sizing.c): one copy.
+$(PGPCTL): $(BUILD)/obj/tools/pgpctl.o $(LIBPEBBLED) $(LIBPGPDMA)
+	$(CC) $(CFLAGS) -o $@ $^ -ljansson $(LDLIBS)
 
 # --- tests ---------------------------------------------------------------
 tests: $(UNIT_BIN) $(UNIT_ASAN) $(KSFT_BIN)

@@ -41,11 +41,17 @@ cp_run() {
 	perl "$top/$ktools/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 		--ignore FILE_PATH_CHANGES -f "$@"
 }
-if { cp_run driver/*.c driver/*.h && (cd "$work/cp" && cp_run include/uapi/linux/*.h); } > "$log" 2>&1 &&
-	! grep -qE '(ERROR|WARNING|CHECK):' "$log"; then
-	result OK "checkpatch --strict clean on driver/ and uapi/" "$log"
-else
+# The one allowed exception: the module parameter names DAQ nodes already
+# use with the reference driver are CamelCase (cfgRxCount, ...). Only those
+# exact names are let through; any other CamelCase still fails.
+params='cfgRxCount|cfgTxCount|cfgSize|cfgMode|cfgDevCount|cfgPoolMaxPct|cfgGenMode|cfgGenRate|cfgGenSize'
+{ cp_run driver/*.c driver/*.h; (cd "$work/cp" && cp_run include/uapi/linux/*.h); } > "$log" 2>&1
+if grep -E '(ERROR|WARNING|CHECK):' "$log" |
+	grep -vE "^driver/main\.c:[0-9]+: CHECK:CAMELCASE: Avoid CamelCase: <($params)>\$" |
+	grep -q .; then
 	result FAIL "checkpatch --strict clean on driver/ and uapi/" "$log"
+else
+	result OK "checkpatch --strict clean on driver/ and uapi/ (parameter names excepted)" "$log"
 fi
 
 # sparse: build a private copy with C=2 and keep warnings about our sources.

@@ -10,6 +10,9 @@
  * Buffer layout: one mmap() of the device maps the whole pool. RX buffer i
  * starts at rx_offset + i * stride and TX buffer i at tx_offset + i * stride;
  * clients read all of these from PGPDMA_IOC_GET_INFO, never hard-code them.
+ * Mappings must be MAP_SHARED; one may start at any page-aligned offset and
+ * must end inside the pool (else -EINVAL). PROT_EXEC is refused (-EPERM)
+ * and PROT_WRITE needs the file open for writing.
  */
 #ifndef _UAPI_LINUX_PGPDMA_H
 #define _UAPI_LINUX_PGPDMA_H
@@ -140,7 +143,9 @@ struct pgpdma_info {
 /* pgpdma_rx_desc.error: bits the link/engine reports for a buffer */
 #define PGPDMA_RXE_OVERFLOW	(1U << 0)	/* frame longer than the engine allowed */
 #define PGPDMA_RXE_LINK		(1U << 1)	/* link/framing error on the wire */
-#define PGPDMA_RXE_CHAIN	(1U << 2)	/* chain cut short (no buffer free) */
+#define PGPDMA_RXE_CHAIN	(1U << 2)	/* reserved for hardware back-ends: chain */
+						/* cut short; the emulated engine drops */
+						/* such frames whole and never sets it */
 
 /**
  * struct pgpdma_rx_desc - one completed RX buffer handed to the caller
@@ -176,7 +181,11 @@ struct pgpdma_rx_desc {
  * @reserved: zero
  *
  * Buffers of a continuation chain are handed out in order and never split
- * across two calls unless the chain is longer than @count.
+ * across two calls unless the chain is longer than @count; then the next
+ * call continues the chain (its first descriptor has no PGPDMA_RXF_SOF),
+ * and a read() after a split returns only the rest of the chain.
+ * If copying the descriptors out fails (-EFAULT) the frame is recycled and
+ * counted in user_returns, never leaked.
  * Without PGPDMA_READ_WAIT, or with O_NONBLOCK, an empty queue gives
  * @filled = 0 and returns 0.
  */
@@ -232,7 +241,8 @@ struct pgpdma_tx_acquire {
  * struct pgpdma_tx_desc - submit a filled TX buffer
  * @index: TX buffer index owned by this file
  * @size:  bytes to send from the buffer (1..buf_size)
- * @dest:  destination of the frame (< PGPDMA_MAX_DEST)
+ * @dest:  destination of the frame (< PGPDMA_MAX_DEST); a frame has one
+ *         dest: the one given with its first buffer
  * @flags: PGPDMA_TXF_*; a frame is the buffers submitted up to and
  *         including the first one without PGPDMA_TXF_CONT
  * @reserved: zero
@@ -255,7 +265,9 @@ struct pgpdma_tx_desc {
  *
  * Setting replaces the file's previous claim. Claiming a dest another open
  * file holds fails with -EBUSY and changes nothing. A frame for a dest that
- * no file claims is dropped by the driver and counted (rx_drop_unclaimed).
+ * no file claims is dropped by the driver and counted (rx_drop_unclaimed);
+ * so are frames already queued for a dest when its claim is dropped (by
+ * SET_DEST or by closing the file).
  */
 struct pgpdma_dest_mask {
 	__u64 mask[PGPDMA_DEST_MASK_WORDS];
@@ -301,7 +313,7 @@ struct pgpdma_stats {
 	__u64 user_reads;		/* buffers handed to files */
 	__u64 user_returns;		/* buffers returned by files */
 	__u64 reclaimed;		/* buffers reclaimed from closed files */
-	__u64 gen_frames;		/* frames the generator produced */
+	__u64 gen_frames;		/* frames generated, dropped ones included */
 	__u64 transitions;		/* transitions injected */
 	__u64 reserved[7];
 	__u32 state[PGPDMA_STATE_SLOTS];
@@ -330,7 +342,8 @@ struct pgpdma_stats {
  * @dest:       destination of generated frames
  * @readout_group: readout-group mask written into the header env field
  * @count:      stop the generator after this many frames, 0 = no limit
- * @running:    out: 1 while the generator/loopback is active
+ * @running:    out: 1 while the generator/loopback is active; ignored by
+ *              SET, so GET-modify-SET works
  * @reserved:   zero
  *
  * Only the emulated engine implements this; a hardware back-end returns
@@ -356,7 +369,9 @@ struct pgpdma_engine {
  *
  * The engine emits a 32-byte frame (timing header only) with the next
  * pulse ID, the transition id set, and the event counter advanced.
- * Works in any mode, generator running or not.
+ * Works in any mode, generator running or not. Asynchronous: the frame
+ * arrives shortly after the call returns; -EAGAIN when 64 transitions are
+ * already waiting to be emitted.
  */
 struct pgpdma_inject {
 	__u32 transition;

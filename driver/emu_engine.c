@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pgpdma - emulated firmware engine.
+ *
+ * One kthread per instance plays the part of the card's firmware: it
+ * generates timing-system frames (generator mode), delivers submitted TX
+ * frames back to RX (loopback mode) or just consumes them (other modes),
+ * and emits injected transitions. It fills RX buffers through the engine
+ * interface exactly as DMA would, then completes them as a frame.
+ */
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include "pgpdma.h"
+#include "engine.h"
+
+#define PGPDMA_EMU_INJECT_MAX	64
+#define PGPDMA_EMU_PULSE_BASE	0x1000ULL
+#define PGPDMA_EMU_WAIT_SLICE	(HZ / 10)
+
+/**
+ * struct pgpdma_emu - state of the emulated engine of one instance
+ * @pd:        device
+ * @thread:    engine kthread
+ * @wq:        the kthread sleeps here; woken by kick, set, inject, stop
+ * @cfg:       current settings (running always 0 here)
+ * @running:   generator/loopback active
+ * @epoch:     bumped by every ENGINE_SET, aborts a lossless wait
+ * @produced:  generator frames since the last ENGINE_SET
+ * @inj:       ring of queued transitions
+ * @inj_head:  oldest entry of @inj
+ * @inj_n:     entries queued in @inj
+ * @pulse_id:  pulse ID of the next frame
+ * @evt_counter: event counter of the next frame
+ * @next:      when the generator's next frame is due (kthread only)
+ *
+ * @cfg, @running, @epoch, @produced, @inj*, @pulse_id and @evt_counter
+ * are protected by pgpdma_dev.lock.
+ */
+struct pgpdma_emu {
+	struct pgpdma_dev *pd;
+	struct task_struct *thread;
+	wait_queue_head_t wq;
+	struct pgpdma_engine cfg;
+	u32 running;
+	u32 epoch;
+	u64 produced;
+	struct pgpdma_inject inj[PGPDMA_EMU_INJECT_MAX];
+	u32 inj_head;
+	u32 inj_n;
+	u64 pulse_id;
+	u32 evt_counter;
+	ktime_t next;
+};
+
+static bool pgpdma_emu_changed(struct pgpdma_emu *emu, u32 epoch)
+{
+	bool ret;
+
+	spin_lock(&emu->pd->lock);
+	ret = emu->epoch != epoch;
+	spin_unlock(&emu->pd->lock);
+	return ret;
+}
+
+static bool pgpdma_emu_urgent(struct pgpdma_emu *emu, u32 epoch)
+{
+	bool ret;
+
+	spin_lock(&emu->pd->lock);
+	ret = emu->epoch != epoch || emu->inj_n ||
+	      !list_empty(&emu->pd->tx_queue);
+	spin_unlock(&emu->pd->lock);
+	return ret;
+}
+
+static bool pgpdma_emu_has_work(struct pgpdma_emu *emu)
+{
+	bool ret;
+
+	spin_lock(&emu->pd->lock);
+	ret = emu->inj_n || !list_empty(&emu->pd->tx_queue) ||
+	      (emu->running && emu->cfg.mode == PGPDMA_ENG_GENERATOR);
+	spin_unlock(&emu->pd->lock);
+	return ret;
+}
+
+/*
+ * Take @n RX buffers. Without LOSSLESS fail at once when too few are free;
+ * with it wait (deadtime) until they are, the settings change or the
+ * module unloads.
+ */
+static bool pgpdma_emu_get_bufs(struct pgpdma_emu *emu, u32 flags, u32 epoch,
+				u32 n, struct list_head *bufs)
+{
+	struct pgpdma_dev *pd = emu->pd;
+	ktime_t t0, now;
+	bool ok = false;
+
+	if (n > pd->rx_count)
+		return false;
+	if (!pgpdma_rx_take(pd, n, bufs))
+		return true;
+	if (!(flags & PGPDMA_ENGF_LOSSLESS))
+		return false;
+
+	pgpdma_eng_count(pd, &pd->st.deadtime_events, 1);
+	t0 = ktime_get();
+	for (;;) {
+		wait_event_interruptible_timeout(emu->wq,
+						 kthread_should_stop() ||
+						 pgpdma_emu_changed(emu, epoch) ||
+						 pgpdma_rx_free_count(pd) >= n,
+						 PGPDMA_EMU_WAIT_SLICE);
+		now = ktime_get();
+		pgpdma_eng_count(pd, &pd->st.deadtime_ns,
+				 ktime_to_ns(ktime_sub(now, t0)));
+		t0 = now;
+		if (!pgpdma_rx_take(pd, n, bufs)) {
+			ok = true;
+			break;
+		}
+		if (kthread_should_stop() || pgpdma_emu_changed(emu, epoch))
+			break;
+	}
+	return ok;
+}
+
+/* Fill @bufs with @len bytes: 32-byte header @hdr, then payload words. */
+static void pgpdma_emu_fill(struct pgpdma_dev *pd, struct list_head *bufs,
+			    const __le32 *hdr, u64 pulse, u32 len)
+{
+	struct pgpdma_buf *b;
+	u32 w = 0;
+
+	list_for_each_entry(b, bufs, node) {
+		u32 chunk = min(len, pd->buf_size);
+		u8 *p = b->cpu;
+		u32 off;
+		__le32 v;
+
+		for (off = 0; off < chunk; off += 4, w++) {
+			u32 pw = w - PGPDMA_TH_SIZE / 4;
+
+			if (w < PGPDMA_TH_SIZE / 4)
+				v = hdr[w];
+			else
+				v = cpu_to_le32(pgpdma_payload_word(pulse, pw));
+			memcpy(p + off, &v, min(4U, chunk - off));
+		}
+		b->size = chunk;
+		len -= chunk;
+	}
+}
+
+/* Emit one generated or injected frame of @len bytes. */
+static void pgpdma_emu_frame(struct pgpdma_emu *emu,
+			     const struct pgpdma_engine *cfg, u32 epoch,
+			     u32 transition, u32 dest, u32 len)
+{
+	struct pgpdma_dev *pd = emu->pd;
+	u32 n = DIV_ROUND_UP(len, pd->buf_size);
+	bool l1 = transition == PGPDMA_TR_L1ACCEPT;
+	struct timespec64 ts;
+	__le32 hdr[PGPDMA_TH_SIZE / 4];
+	LIST_HEAD(bufs);
+	u64 pulse, step;
+	u32 evt;
+	bool ok;
+
+	ok = pgpdma_emu_get_bufs(emu, cfg->flags, epoch, n, &bufs);
+
+	step = 1;
+	if (l1 && cfg->rate_hz && cfg->rate_hz < PGPDMA_PULSE_RATE_HZ)
+		step = PGPDMA_PULSE_RATE_HZ / cfg->rate_hz;
+	spin_lock(&pd->lock);
+	pulse = emu->pulse_id;
+	evt = emu->evt_counter;
+	emu->pulse_id = (emu->pulse_id + step) & PGPDMA_TH_PULSE_ID_MASK;
+	emu->evt_counter = (emu->evt_counter + 1) & PGPDMA_TH_EVT_COUNTER_MASK;
+	/* Counted whether or not a buffer was free: the frame was produced. */
+	if (l1)
+		pd->st.gen_frames++;
+	else
+		pd->st.transitions++;
+	spin_unlock(&pd->lock);
+
+	if (!ok) {
+		pgpdma_rx_drop_nobuf(pd, dest);
+		return;
+	}
+
+	ktime_get_real_ts64(&ts);
+	memset(hdr, 0, sizeof(hdr));
+	pulse |= (u64)(transition & PGPDMA_TH_TRANSITION_MASK) <<
+		 PGPDMA_TH_TRANSITION_SHIFT;
+	hdr[0] = cpu_to_le32(lower_32_bits(pulse));
+	hdr[1] = cpu_to_le32(upper_32_bits(pulse));
+	hdr[2] = cpu_to_le32(ts.tv_nsec);
+	hdr[3] = cpu_to_le32((u32)(ts.tv_sec - PGPDMA_EPICS_EPOCH_OFFSET));
+	hdr[4] = cpu_to_le32(cfg->readout_group &
+			     PGPDMA_TH_READOUT_GROUP_MASK);
+	hdr[5] = cpu_to_le32(evt);
+	pgpdma_emu_fill(pd, &bufs, hdr, pulse & PGPDMA_TH_PULSE_ID_MASK, len);
+	pgpdma_rx_complete(pd, &bufs, dest, 0);
+}
+
+/* One generator step: wait for the next due time or emit a frame. */
+static void pgpdma_emu_gen_step(struct pgpdma_emu *emu,
+				const struct pgpdma_engine *cfg, u32 epoch)
+{
+	struct pgpdma_dev *pd = emu->pd;
+	ktime_t now;
+
+	if (cfg->rate_hz) {
+		now = ktime_get();
+		if (ktime_before(now, emu->next)) {
+			wait_event_interruptible_hrtimeout(emu->wq,
+							   kthread_should_stop() ||
+							   pgpdma_emu_urgent(emu, epoch),
+							   ktime_sub(emu->next, now));
+			return;
+		}
+		emu->next = ktime_add_ns(emu->next,
+					 NSEC_PER_SEC / cfg->rate_hz);
+		/* After a long stall (deadtime) do not burst to catch up. */
+		if (ktime_before(emu->next, ktime_sub_ns(now, NSEC_PER_SEC)))
+			emu->next = now;
+	}
+
+	pgpdma_emu_frame(emu, cfg, epoch, PGPDMA_TR_L1ACCEPT, cfg->dest,
+			 cfg->frame_size);
+
+	spin_lock(&pd->lock);
+	if (emu->epoch == epoch) {
+		emu->produced++;
+		if (cfg->count && emu->produced >= cfg->count)
+			emu->running = 0;
+	}
+	spin_unlock(&pd->lock);
+}
+
+/* Consume one submitted TX frame; in loopback mode deliver it to RX. */
+static void pgpdma_emu_tx(struct pgpdma_emu *emu,
+			  const struct pgpdma_engine *cfg, u32 epoch)
+{
+	struct pgpdma_dev *pd = emu->pd;
+	struct pgpdma_buf *tb, *rb;
+	LIST_HEAD(tx);
+	LIST_HEAD(rx);
+	u32 len, left, dest = 0, roff, toff, c;
+
+	len = pgpdma_tx_fetch(pd, &tx, &dest);
+	if (!len)
+		return;
+
+	if (cfg->mode == PGPDMA_ENG_LOOPBACK) {
+		if (!pgpdma_emu_get_bufs(emu, cfg->flags, epoch,
+					 DIV_ROUND_UP(len, pd->buf_size),
+					 &rx)) {
+			pgpdma_rx_drop_nobuf(pd, dest);
+			goto out;
+		}
+		left = len;
+		list_for_each_entry(rb, &rx, node) {
+			rb->size = min(left, pd->buf_size);
+			left -= rb->size;
+		}
+		rb = list_first_entry(&rx, struct pgpdma_buf, node);
+		roff = 0;
+		list_for_each_entry(tb, &tx, node) {
+			toff = 0;
+			while (toff < tb->size) {
+				if (roff == rb->size) {
+					rb = list_next_entry(rb, node);
+					roff = 0;
+				}
+				c = min(tb->size - toff, rb->size - roff);
+				memcpy((u8 *)rb->cpu + roff,
+				       (u8 *)tb->cpu + toff, c);
+				roff += c;
+				toff += c;
+			}
+		}
+		pgpdma_rx_complete(pd, &rx, dest, 0);
+	}
+out:
+	pgpdma_tx_done(pd, &tx);
+}
+
+static int pgpdma_emu_thread(void *data)
+{
+	struct pgpdma_emu *emu = data;
+	struct pgpdma_dev *pd = emu->pd;
+	struct pgpdma_engine cfg;
+	struct pgpdma_inject inj;
+	bool have_inj, gen;
+	u32 epoch;
+
+	while (!kthread_should_stop()) {
+		spin_lock(&pd->lock);
+		have_inj = emu->inj_n > 0;
+		if (have_inj) {
+			inj = emu->inj[emu->inj_head];
+			emu->inj_head = (emu->inj_head + 1) %
+					PGPDMA_EMU_INJECT_MAX;
+			emu->inj_n--;
+		}
+		cfg = emu->cfg;
+		epoch = emu->epoch;
+		gen = emu->running && cfg.mode == PGPDMA_ENG_GENERATOR;
+		spin_unlock(&pd->lock);
+
+		if (have_inj)
+			pgpdma_emu_frame(emu, &cfg, epoch, inj.transition,
+					 inj.dest, PGPDMA_TH_SIZE);
+		else if (pgpdma_tx_pending(pd))
+			pgpdma_emu_tx(emu, &cfg, epoch);
+		else if (gen)
+			pgpdma_emu_gen_step(emu, &cfg, epoch);
+		else
+			wait_event_interruptible(emu->wq,
+						 kthread_should_stop() ||
+						 pgpdma_emu_has_work(emu));
+		cond_resched();
+	}
+	return 0;
+}
+
+static int pgpdma_emu_get(struct pgpdma_dev *pd, struct pgpdma_engine *cfg)
+{
+	struct pgpdma_emu *emu = pd->eng;
+
+	spin_lock(&pd->lock);
+	*cfg = emu->cfg;
+	cfg->running = emu->running;
+	spin_unlock(&pd->lock);
+	return 0;
+}
+
+static int pgpdma_emu_set(struct pgpdma_dev *pd,
+			  const struct pgpdma_engine *cfg)
+{
+	struct pgpdma_emu *emu = pd->eng;
+	u32 i;
+
+	if (cfg->mode > PGPDMA_ENG_LOOPBACK ||
+	    cfg->flags & ~PGPDMA_ENGF_LOSSLESS ||
+	    cfg->dest >= PGPDMA_MAX_DEST)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(cfg->reserved); i++)
+		if (cfg->reserved[i])
+			return -EINVAL;
+	if (cfg->mode == PGPDMA_ENG_GENERATOR &&
+	    (cfg->frame_size < PGPDMA_TH_SIZE ||
+	     cfg->frame_size > (u64)pd->rx_count * pd->buf_size))
+		return -EINVAL;
+
+	spin_lock(&pd->lock);
+	emu->cfg = *cfg;
+	emu->cfg.running = 0;
+	emu->running = cfg->mode != PGPDMA_ENG_IDLE;
+	emu->epoch++;
+	emu->produced = 0;
+	emu->next = ktime_get();
+	spin_unlock(&pd->lock);
+	wake_up(&emu->wq);
+	return 0;
+}
+
+static int pgpdma_emu_inject(struct pgpdma_dev *pd,
+			     const struct pgpdma_inject *inj)
+{
+	struct pgpdma_emu *emu = pd->eng;
+	int ret = 0;
+
+	if (inj->transition > PGPDMA_TR_SLOW_UPDATE ||
+	    inj->dest >= PGPDMA_MAX_DEST || inj->reserved[0] ||
+	    inj->reserved[1])
+		return -EINVAL;
+
+	spin_lock(&pd->lock);
+	if (emu->inj_n == PGPDMA_EMU_INJECT_MAX) {
+		ret = -EAGAIN;
+	} else {
+		emu->inj[(emu->inj_head + emu->inj_n) %
+			 PGPDMA_EMU_INJECT_MAX] = *inj;
+		emu->inj_n++;
+	}
+	spin_unlock(&pd->lock);
+	wake_up(&emu->wq);
+	return ret;
+}
+
+static void pgpdma_emu_kick(struct pgpdma_dev *pd)
+{
+	struct pgpdma_emu *emu = pd->eng;
+
+	if (emu)
+		wake_up(&emu->wq);
+}
+
+static void pgpdma_emu_show(struct pgpdma_dev *pd, struct seq_file *m)
+{
+	static const char * const modes[] = { "idle", "generator",
+					      "loopback" };
+	struct pgpdma_emu *emu = pd->eng;
+	struct pgpdma_engine cfg;
+	u64 produced, pulse;
+	u32 running, evt, inj_n;
+
+	spin_lock(&pd->lock);
+	cfg = emu->cfg;
+	running = emu->running;
+	produced = emu->produced;
+	pulse = emu->pulse_id;
+	evt = emu->evt_counter;
+	inj_n = emu->inj_n;
+	spin_unlock(&pd->lock);
+
+	seq_printf(m, "engine mode      : %s\n", modes[cfg.mode]);
+	seq_printf(m, "engine running   : %u\n", running);
+	seq_printf(m, "backpressure     : %s\n",
+		   cfg.flags & PGPDMA_ENGF_LOSSLESS ? "lossless (deadtime)" :
+		   "drop");
+	seq_printf(m, "gen rate         : %u Hz%s\n", cfg.rate_hz,
+		   cfg.rate_hz ? "" : " (as fast as possible)");
+	seq_printf(m, "gen frame size   : %u bytes\n", cfg.frame_size);
+	seq_printf(m, "gen dest         : %u\n", cfg.dest);
+	seq_printf(m, "gen readout group: 0x%04x\n", cfg.readout_group);
+	seq_printf(m, "gen count        : %llu (0 = no limit)\n", cfg.count);
+	seq_printf(m, "gen produced     : %llu\n", produced);
+	seq_printf(m, "next pulse id    : 0x%llx\n", pulse);
+	seq_printf(m, "next evt counter : %u\n", evt);
+	seq_printf(m, "inject queued    : %u\n", inj_n);
+}
+
+static int pgpdma_emu_start(struct pgpdma_dev *pd)
+{
+	struct pgpdma_emu *emu;
+
+	emu = kzalloc(sizeof(*emu), GFP_KERNEL);
+	if (!emu)
+		return -ENOMEM;
+	emu->pd = pd;
+	init_waitqueue_head(&emu->wq);
+	emu->pulse_id = PGPDMA_EMU_PULSE_BASE;
+	emu->cfg.mode = pd->gen_mode;
+	emu->cfg.rate_hz = pd->gen_rate_hz;
+	emu->cfg.frame_size = pd->gen_frame_size;
+	emu->running = pd->gen_mode != PGPDMA_ENG_IDLE;
+	emu->next = ktime_get();
+	pd->eng = emu;
+
+	emu->thread = kthread_run(pgpdma_emu_thread, emu, "pgpdma%d-emu",
+				  pd->instance);
+	if (IS_ERR(emu->thread)) {
+		int ret = PTR_ERR(emu->thread);
+
+		pd->eng = NULL;
+		kfree(emu);
+		return ret;
+	}
+	return 0;
+}
+
+static void pgpdma_emu_stop(struct pgpdma_dev *pd)
+{
+	struct pgpdma_emu *emu = pd->eng;
+
+	if (!emu)
+		return;
+	kthread_stop(emu->thread);
+	pd->eng = NULL;
+	kfree(emu);
+}
+
+const struct pgpdma_engine_ops pgpdma_emu_ops = {
+	.name	= "emulated",
+	.start	= pgpdma_emu_start,
+	.stop	= pgpdma_emu_stop,
+	.kick	= pgpdma_emu_kick,
+	.get	= pgpdma_emu_get,
+	.set	= pgpdma_emu_set,
+	.inject	= pgpdma_emu_inject,
+	.show	= pgpdma_emu_show,
+};

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pgpdma - engine interface: dispatch to the back-end and the services
+ * a back-end uses to take, complete and recycle buffers.
+ */
+#include <linux/errno.h>
+#include "pgpdma.h"
+#include "engine.h"
+
+/**
+ * pgpdma_engine_start() - attach and start the engine of an instance
+ * @pd: device with its pool allocated
+ *
+ * Only the emulated engine exists today; a PCI back-end would be chosen
+ * here by its probe instead.
+ *
+ * Return: 0 or a negative errno from the back-end.
+ */
+int pgpdma_engine_start(struct pgpdma_dev *pd)
+{
+	pd->eng_ops = &pgpdma_emu_ops;
+	return pd->eng_ops->start(pd);
+}
+
+/**
+ * pgpdma_engine_stop() - stop the engine; it touches no buffer afterwards
+ * @pd: device
+ */
+void pgpdma_engine_stop(struct pgpdma_dev *pd)
+{
+	if (pd->eng_ops)
+		pd->eng_ops->stop(pd);
+	pd->eng_ops = NULL;
+}
+
+/**
+ * pgpdma_engine_kick() - tell the engine RX buffers or TX frames changed
+ * @pd: device
+ *
+ * Does not sleep; may be called with pd->lock held.
+ */
+void pgpdma_engine_kick(struct pgpdma_dev *pd)
+{
+	if (pd->eng_ops && pd->eng_ops->kick)
+		pd->eng_ops->kick(pd);
+}
+
+/**
+ * pgpdma_engine_get() - read the engine settings
+ * @pd: device
+ * @cfg: output, zeroed by the caller
+ *
+ * Return: 0, or -EOPNOTSUPP if the back-end has no settings.
+ */
+int pgpdma_engine_get(struct pgpdma_dev *pd, struct pgpdma_engine *cfg)
+{
+	if (!pd->eng_ops->get)
+		return -EOPNOTSUPP;
+	return pd->eng_ops->get(pd, cfg);
+}
+
+/**
+ * pgpdma_engine_set() - apply engine settings
+ * @pd: device
+ * @cfg: settings from userspace, not yet validated
+ *
+ * Return: 0, -EINVAL for bad settings, or -EOPNOTSUPP.
+ */
+int pgpdma_engine_set(struct pgpdma_dev *pd, const struct pgpdma_engine *cfg)
+{
+	if (!pd->eng_ops->set)
+		return -EOPNOTSUPP;
+	return pd->eng_ops->set(pd, cfg);
+}
+
+/**
+ * pgpdma_engine_inject() - queue a transition frame
+ * @pd: device
+ * @inj: request from userspace, not yet validated
+ *
+ * Return: 0, -EINVAL, -EAGAIN if too many are queued, or -EOPNOTSUPP.
+ */
+int pgpdma_engine_inject(struct pgpdma_dev *pd,
+			 const struct pgpdma_inject *inj)
+{
+	if (!pd->eng_ops->inject)
+		return -EOPNOTSUPP;
+	return pd->eng_ops->inject(pd, inj);
+}
+
+/**
+ * pgpdma_engine_show() - append the engine state to a seq_file
+ * @pd: device
+ * @m: seq_file of /proc/pgpdmaN
+ */
+void pgpdma_engine_show(struct pgpdma_dev *pd, struct seq_file *m)
+{
+	seq_printf(m, "engine           : %s\n", pd->eng_ops->name);
+	if (pd->eng_ops->show)
+		pd->eng_ops->show(pd, m);
+}
+
+/**
+ * pgpdma_tx_queue_frame() - hand a complete TX frame to the engine
+ * @pd: device
+ * @chain: TX_USER or TX_HW buffers of the frame, in order; emptied
+ * @nbufs: number of buffers in @chain
+ *
+ * The buffers become TX_HW and unowned. Caller holds pd->lock.
+ */
+void pgpdma_tx_queue_frame(struct pgpdma_dev *pd, struct list_head *chain,
+			   u32 nbufs)
+{
+	struct pgpdma_buf *b, *next;
+	bool head = true;
+
+	lockdep_assert_held(&pd->lock);
+	list_for_each_entry_safe(b, next, chain, node) {
+		b->owner = NULL;
+		if (b->state != PGPDMA_ST_TX_HW)
+			pgpdma_set_state(pd, b, PGPDMA_ST_TX_HW);
+		b->nbufs = head ? nbufs : 0;
+		head = false;
+		list_move_tail(&b->node, &pd->tx_queue);
+	}
+	pgpdma_engine_kick(pd);
+}
+
+/**
+ * pgpdma_rx_free_count() - RX buffers the engine could take now
+ * @pd: device
+ *
+ * Return: the count; a hint unless the caller holds pd->lock.
+ */
+u32 pgpdma_rx_free_count(struct pgpdma_dev *pd)
+{
+	return READ_ONCE(pd->rx_free_n);
+}
+
+/**
+ * pgpdma_rx_take() - take free RX buffers to fill
+ * @pd: device
+ * @n: buffers wanted
+ * @out: empty list that receives them, in order
+ *
+ * All or nothing. The buffers stay RX_HW (owned by the engine) but leave
+ * the free list until completed or aborted.
+ *
+ * Return: 0, or -ENOBUFS when fewer than @n are free.
+ */
+int pgpdma_rx_take(struct pgpdma_dev *pd, u32 n, struct list_head *out)
+{
+	struct pgpdma_buf *b;
+	u32 i;
+
+	spin_lock(&pd->lock);
+	if (pd->rx_free_n < n) {
+		spin_unlock(&pd->lock);
+		return -ENOBUFS;
+	}
+	for (i = 0; i < n; i++) {
+		b = list_first_entry(&pd->rx_free, struct pgpdma_buf, node);
+		list_move_tail(&b->node, out);
+	}
+	pd->rx_free_n -= n;
+	spin_unlock(&pd->lock);
+
+	list_for_each_entry(b, out, node)
+		pgpdma_sync_for_cpu(pd, b);
+	return 0;
+}
+
+/**
+ * pgpdma_rx_abort() - put taken RX buffers back unused
+ * @pd: device
+ * @bufs: list from pgpdma_rx_take(); emptied
+ */
+void pgpdma_rx_abort(struct pgpdma_dev *pd, struct list_head *bufs)
+{
+	struct pgpdma_buf *b, *next;
+
+	spin_lock(&pd->lock);
+	list_for_each_entry_safe(b, next, bufs, node) {
+		pgpdma_sync_for_device(pd, b);
+		pgpdma_rx_recycle(pd, b);
+	}
+	spin_unlock(&pd->lock);
+}
+
+/**
+ * pgpdma_rx_complete() - complete a filled frame
+ * @pd: device
+ * @bufs: buffers of the frame in order, each with ->size set; emptied
+ * @dest: destination of the frame
+ * @error: PGPDMA_RXE_* bits for the frame
+ *
+ * Assigns the dest's next sequence number and the SOF/CONT flags and
+ * queues the frame to the file claiming @dest, or recycles it and counts
+ * rx_drop_unclaimed when nobody claims it.
+ */
+void pgpdma_rx_complete(struct pgpdma_dev *pd, struct list_head *bufs,
+			u32 dest, u32 error)
+{
+	struct pgpdma_buf *b, *next, *head = NULL;
+	struct pgpdma_file *f;
+	u32 nbufs = 0, len = 0;
+	u64 seq;
+
+	list_for_each_entry(b, bufs, node) {
+		pgpdma_sync_for_device(pd, b);
+		nbufs++;
+		len += b->size;
+	}
+
+	spin_lock(&pd->lock);
+	seq = pd->dest_seq[dest]++;
+	f = pd->dest_owner[dest];
+	if (!f) {
+		list_for_each_entry_safe(b, next, bufs, node)
+			pgpdma_rx_recycle(pd, b);
+		pd->st.rx_drop_unclaimed++;
+		spin_unlock(&pd->lock);
+		pgpdma_engine_kick(pd);
+		return;
+	}
+	list_for_each_entry_safe(b, next, bufs, node) {
+		b->flags = 0;
+		if (!head) {
+			head = b;
+			b->flags |= PGPDMA_RXF_SOF;
+			b->nbufs = nbufs;
+			b->frame_len = len;
+		} else {
+			b->nbufs = 0;
+			b->frame_len = 0;
+		}
+		if (!list_is_last(&b->node, bufs))
+			b->flags |= PGPDMA_RXF_CONT;
+		b->dest = dest;
+		b->error = error;
+		b->seq = seq;
+		b->owner = f;
+		pgpdma_set_state(pd, b, PGPDMA_ST_RX_QUEUED);
+	}
+	list_splice_tail_init(bufs, &f->rxq);
+	f->rxq_frames++;
+	pd->st.rx_frames++;
+	pd->st.rx_bytes += len;
+	pd->st.rx_buffers += nbufs;
+	if (nbufs > 1)
+		pd->st.rx_cont_frames++;
+	if (error)
+		pd->st.rx_errors++;
+	wake_up_interruptible(&f->rx_wq);
+	spin_unlock(&pd->lock);
+}
+
+/**
+ * pgpdma_rx_drop_nobuf() - count a frame lost for want of RX buffers
+ * @pd: device
+ * @dest: its destination; its sequence number still advances
+ */
+void pgpdma_rx_drop_nobuf(struct pgpdma_dev *pd, u32 dest)
+{
+	spin_lock(&pd->lock);
+	pd->dest_seq[dest]++;
+	pd->st.rx_drop_nobuf++;
+	spin_unlock(&pd->lock);
+}
+
+/**
+ * pgpdma_eng_count() - add to a counter in pd->st under the lock
+ * @pd: device
+ * @counter: a field of pd->st
+ * @add: amount
+ */
+void pgpdma_eng_count(struct pgpdma_dev *pd, u64 *counter, u64 add)
+{
+	spin_lock(&pd->lock);
+	*counter += add;
+	spin_unlock(&pd->lock);
+}
+
+/**
+ * pgpdma_tx_pending() - is a submitted TX frame waiting?
+ * @pd: device
+ *
+ * Return: true if pgpdma_tx_fetch() would return a frame.
+ */
+bool pgpdma_tx_pending(struct pgpdma_dev *pd)
+{
+	bool ret;
+
+	spin_lock(&pd->lock);
+	ret = !list_empty(&pd->tx_queue);
+	spin_unlock(&pd->lock);
+	return ret;
+}
+
+/**
+ * pgpdma_tx_fetch() - take the oldest submitted TX frame
+ * @pd: device
+ * @out: empty list receiving the frame's buffers in order (still TX_HW)
+ * @dest: output, the frame's dest (that of its first buffer)
+ *
+ * Return: bytes in the frame, 0 if none is queued.
+ */
+u32 pgpdma_tx_fetch(struct pgpdma_dev *pd, struct list_head *out, u32 *dest)
+{
+	struct pgpdma_buf *b;
+	u32 i, n, len = 0;
+
+	spin_lock(&pd->lock);
+	if (list_empty(&pd->tx_queue)) {
+		spin_unlock(&pd->lock);
+		return 0;
+	}
+	b = list_first_entry(&pd->tx_queue, struct pgpdma_buf, node);
+	n = b->nbufs;
+	*dest = b->dest;
+	for (i = 0; i < n; i++) {
+		b = list_first_entry(&pd->tx_queue, struct pgpdma_buf, node);
+		len += b->size;
+		list_move_tail(&b->node, out);
+	}
+	spin_unlock(&pd->lock);
+
+	list_for_each_entry(b, out, node)
+		pgpdma_sync_for_cpu(pd, b);
+	return len;
+}
+
+/**
+ * pgpdma_tx_done() - a TX frame was sent; count it and free its buffers
+ * @pd: device
+ * @bufs: list from pgpdma_tx_fetch(); emptied
+ */
+void pgpdma_tx_done(struct pgpdma_dev *pd, struct list_head *bufs)
+{
+	struct pgpdma_buf *b, *next;
+
+	spin_lock(&pd->lock);
+	pd->st.tx_frames++;
+	list_for_each_entry_safe(b, next, bufs, node) {
+		pd->st.tx_bytes += b->size;
+		pd->st.tx_buffers++;
+		pgpdma_tx_recycle(pd, b);
+	}
+	spin_unlock(&pd->lock);
+	wake_up_interruptible_all(&pd->tx_wq);
+}

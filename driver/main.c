@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pgpdma - PGP-style DMA ring driver with an emulated firmware engine.
+ *
+ * Module init/exit, module parameters and their validation, instances.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/platform_device.h>
+#include <linux/dma-mapping.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include "pgpdma.h"
+#include "engine.h"
+#include "compat.h"
+
+#define PGPDMA_MIN_SIZE		64U
+#define PGPDMA_MAX_SIZE		(4U << 20)	/* largest page-allocator block */
+#define PGPDMA_MAX_COUNT	1048576U
+#define PGPDMA_MAX_POOL_PCT	90U
+
+/*
+ * Module parameters. The names users type are the ones DAQ nodes already
+ * use with the reference driver (cfgRxCount, ...); the C variables stay
+ * lower case. All are read-only after load (0444).
+ */
+static unsigned int rx_count = 64;
+module_param_named(cfgRxCount, rx_count, uint, 0444);
+MODULE_PARM_DESC(cfgRxCount, "RX buffers per device, 1..1048576 (default 64)");
+
+static unsigned int tx_count = 16;
+module_param_named(cfgTxCount, tx_count, uint, 0444);
+MODULE_PARM_DESC(cfgTxCount, "TX buffers per device, 1..1048576 (default 16)");
+
+static unsigned int buf_size = 65536;
+module_param_named(cfgSize, buf_size, uint, 0444);
+MODULE_PARM_DESC(cfgSize, "bytes per buffer, multiple of 4 in 64..4194304 (default 65536)");
+
+static char *buf_mode = "coherent";
+module_param_named(cfgMode, buf_mode, charp, 0444);
+MODULE_PARM_DESC(cfgMode, "buffer type, coherent (dma_alloc_coherent) or streaming (pages + dma_map_page) (default coherent)");
+
+static unsigned int dev_count = 1;
+module_param_named(cfgDevCount, dev_count, uint, 0444);
+MODULE_PARM_DESC(cfgDevCount, "devices /dev/pgpdma0.., 1..8 (default 1)");
+
+static unsigned int pool_max_pct = 50;
+module_param_named(cfgPoolMaxPct, pool_max_pct, uint, 0444);
+MODULE_PARM_DESC(cfgPoolMaxPct, "limit of all pools together, percent of RAM, 1..90 (default 50)");
+
+static unsigned int gen_mode;
+module_param_named(cfgGenMode, gen_mode, uint, 0444);
+MODULE_PARM_DESC(cfgGenMode, "engine mode at load, 0 idle, 1 generator, 2 loopback (default 0)");
+
+static unsigned int gen_rate = 1000;
+module_param_named(cfgGenRate, gen_rate, uint, 0444);
+MODULE_PARM_DESC(cfgGenRate, "generator rate at load, frames per second, 0 = as fast as possible (default 1000)");
+
+static unsigned int gen_size = 4096;
+module_param_named(cfgGenSize, gen_size, uint, 0444);
+MODULE_PARM_DESC(cfgGenSize, "generator frame size at load, bytes, 32..cfgRxCount*cfgSize (default 4096)");
+
+/* Set once at load, read-only afterwards. */
+struct class *pgpdma_class;
+static dev_t pgpdma_devt;
+static bool pgpdma_streaming;
+static struct pgpdma_dev *pgpdma_devs[PGPDMA_MAX_DEVS];
+
+static int pgpdma_check_count(const char *name, unsigned int val)
+{
+	if (val >= 1 && val <= PGPDMA_MAX_COUNT)
+		return 0;
+	pr_err("pgpdma: %s=%u invalid: must be 1..%u\n", name, val,
+	       PGPDMA_MAX_COUNT);
+	return -EINVAL;
+}
+
+static int pgpdma_check_params(void)
+{
+	u64 stride, total, limit;
+
+	if (pgpdma_check_count("cfgRxCount", rx_count) ||
+	    pgpdma_check_count("cfgTxCount", tx_count))
+		return -EINVAL;
+	if (buf_size < PGPDMA_MIN_SIZE || buf_size > PGPDMA_MAX_SIZE ||
+	    buf_size % 4) {
+		pr_err("pgpdma: cfgSize=%u invalid: must be a multiple of 4 in %u..%u bytes\n",
+		       buf_size, PGPDMA_MIN_SIZE, PGPDMA_MAX_SIZE);
+		return -EINVAL;
+	}
+	if (buf_mode && !strcmp(buf_mode, "coherent")) {
+		pgpdma_streaming = false;
+	} else if (buf_mode && !strcmp(buf_mode, "streaming")) {
+		pgpdma_streaming = true;
+	} else {
+		pr_err("pgpdma: cfgMode=%s invalid: must be coherent or streaming\n",
+		       buf_mode ? buf_mode : "(null)");
+		return -EINVAL;
+	}
+	if (dev_count < 1 || dev_count > PGPDMA_MAX_DEVS) {
+		pr_err("pgpdma: cfgDevCount=%u invalid: must be 1..%u\n",
+		       dev_count, PGPDMA_MAX_DEVS);
+		return -EINVAL;
+	}
+	if (pool_max_pct < 1 || pool_max_pct > PGPDMA_MAX_POOL_PCT) {
+		pr_err("pgpdma: cfgPoolMaxPct=%u invalid: must be 1..%u\n",
+		       pool_max_pct, PGPDMA_MAX_POOL_PCT);
+		return -EINVAL;
+	}
+	if (gen_mode > PGPDMA_ENG_LOOPBACK) {
+		pr_err("pgpdma: cfgGenMode=%u invalid: must be 0 (idle), 1 (generator) or 2 (loopback)\n",
+		       gen_mode);
+		return -EINVAL;
+	}
+	if (gen_size < PGPDMA_TH_SIZE ||
+	    gen_size > (u64)rx_count * buf_size) {
+		pr_err("pgpdma: cfgGenSize=%u invalid: must be %u..%llu (cfgRxCount x cfgSize)\n",
+		       gen_size, PGPDMA_TH_SIZE, (u64)rx_count * buf_size);
+		return -EINVAL;
+	}
+
+	stride = PAGE_ALIGN(buf_size);
+	total = ((u64)rx_count + tx_count) * stride * dev_count;
+	limit = div_u64((u64)totalram_pages() * PAGE_SIZE * pool_max_pct, 100);
+	if (total > limit) {
+		pr_err("pgpdma: cfgRxCount=%u + cfgTxCount=%u buffers x %llu bytes (cfgSize=%u page-aligned) x cfgDevCount=%u = %llu bytes exceeds limit %llu (cfgPoolMaxPct=%u of RAM)\n",
+		       rx_count, tx_count, stride, buf_size, dev_count, total,
+		       limit, pool_max_pct);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void pgpdma_dev_destroy(struct pgpdma_dev *pd)
+{
+	pgpdma_stats_exit(pd);
+	device_destroy(pgpdma_class, pd->cdev.dev);
+	cdev_del(&pd->cdev);
+	pgpdma_engine_stop(pd);
+	pgpdma_pool_free(pd);
+	platform_device_unregister(pd->pdev);
+	kfree(pd);
+}
+
+static int pgpdma_dev_create(int instance)
+{
+	struct pgpdma_dev *pd;
+	dev_t devt = MKDEV(MAJOR(pgpdma_devt), instance);
+	int ret;
+
+	pd = kzalloc(sizeof(*pd), GFP_KERNEL);
+	if (!pd)
+		return -ENOMEM;
+	pd->instance = instance;
+	pd->streaming = pgpdma_streaming;
+	pd->rx_count = rx_count;
+	pd->tx_count = tx_count;
+	pd->buf_size = buf_size;
+	pd->stride = PAGE_ALIGN(buf_size);
+	pd->gen_mode = gen_mode;
+	pd->gen_rate_hz = gen_rate;
+	pd->gen_frame_size = gen_size;
+	spin_lock_init(&pd->lock);
+	INIT_LIST_HEAD(&pd->rx_free);
+	INIT_LIST_HEAD(&pd->tx_free);
+	INIT_LIST_HEAD(&pd->tx_queue);
+	INIT_LIST_HEAD(&pd->files);
+	init_waitqueue_head(&pd->tx_wq);
+
+	pd->pdev = platform_device_register_simple(PGPDMA_NAME, instance,
+						   NULL, 0);
+	if (IS_ERR(pd->pdev)) {
+		ret = PTR_ERR(pd->pdev);
+		pr_err("pgpdma: cannot register platform device %d: %d\n",
+		       instance, ret);
+		goto err_free_pd;
+	}
+	pd->dma_dev = &pd->pdev->dev;
+	ret = dma_coerce_mask_and_coherent(pd->dma_dev, DMA_BIT_MASK(64));
+	if (ret)
+		ret = dma_coerce_mask_and_coherent(pd->dma_dev,
+						   DMA_BIT_MASK(32));
+	if (ret) {
+		pr_err("pgpdma: pgpdma%d: no usable DMA mask: %d\n", instance,
+		       ret);
+		goto err_unregister_pdev;
+	}
+
+	ret = pgpdma_pool_alloc(pd);
+	if (ret) {
+		pr_err("pgpdma: pgpdma%d: cannot allocate cfgRxCount=%u + cfgTxCount=%u buffers of %u bytes (cfgMode=%s)\n",
+		       instance, rx_count, tx_count, pd->stride, buf_mode);
+		goto err_unregister_pdev;
+	}
+
+	ret = pgpdma_engine_start(pd);
+	if (ret) {
+		pr_err("pgpdma: pgpdma%d: cannot start engine: %d\n", instance,
+		       ret);
+		goto err_free_pool;
+	}
+
+	cdev_init(&pd->cdev, &pgpdma_fops);
+	pd->cdev.owner = THIS_MODULE;
+	ret = cdev_add(&pd->cdev, devt, 1);
+	if (ret) {
+		pr_err("pgpdma: pgpdma%d: cdev_add failed: %d\n", instance,
+		       ret);
+		goto err_stop_engine;
+	}
+
+	pd->class_dev = device_create_with_groups(pgpdma_class, pd->dma_dev,
+						  devt, pd, pgpdma_attr_groups,
+						  PGPDMA_NAME "%d", instance);
+	if (IS_ERR(pd->class_dev)) {
+		ret = PTR_ERR(pd->class_dev);
+		pr_err("pgpdma: pgpdma%d: device_create failed: %d\n",
+		       instance, ret);
+		goto err_del_cdev;
+	}
+
+	ret = pgpdma_stats_init(pd);
+	if (ret) {
+		pr_err("pgpdma: pgpdma%d: cannot create /proc entry\n",
+		       instance);
+		goto err_destroy_device;
+	}
+
+	pgpdma_devs[instance] = pd;
+	return 0;
+
+err_destroy_device:
+	device_destroy(pgpdma_class, devt);
+err_del_cdev:
+	cdev_del(&pd->cdev);
+err_stop_engine:
+	pgpdma_engine_stop(pd);
+err_free_pool:
+	pgpdma_pool_free(pd);
+err_unregister_pdev:
+	platform_device_unregister(pd->pdev);
+err_free_pd:
+	kfree(pd);
+	return ret;
+}
+
+static int __init pgpdma_init(void)
+{
+	int ret, i;
+
+	ret = pgpdma_check_params();
+	if (ret)
+		return ret;
+
+	ret = alloc_chrdev_region(&pgpdma_devt, 0, dev_count, PGPDMA_NAME);
+	if (ret) {
+		pr_err("pgpdma: cannot allocate char device numbers: %d\n",
+		       ret);
+		return ret;
+	}
+
+	pgpdma_class = pgpdma_class_create(PGPDMA_NAME);
+	if (IS_ERR(pgpdma_class)) {
+		ret = PTR_ERR(pgpdma_class);
+		pr_err("pgpdma: cannot create class: %d\n", ret);
+		goto err_unregister_chrdev;
+	}
+	pgpdma_stats_setup();
+
+	for (i = 0; i < dev_count; i++) {
+		ret = pgpdma_dev_create(i);
+		if (ret)
+			goto err_destroy_devs;
+	}
+
+	pr_info("pgpdma: %u device(s), %u RX + %u TX buffers of %u bytes each (%s)\n",
+		dev_count, rx_count, tx_count, buf_size,
+		pgpdma_streaming ? "streaming" : "coherent");
+	return 0;
+
+err_destroy_devs:
+	while (i--) {
+		pgpdma_dev_destroy(pgpdma_devs[i]);
+		pgpdma_devs[i] = NULL;
+	}
+	class_destroy(pgpdma_class);
+err_unregister_chrdev:
+	unregister_chrdev_region(pgpdma_devt, dev_count);
+	return ret;
+}
+
+static void __exit pgpdma_exit(void)
+{
+	int i;
+
+	for (i = dev_count - 1; i >= 0; i--) {
+		pgpdma_dev_destroy(pgpdma_devs[i]);
+		pgpdma_devs[i] = NULL;
+	}
+	class_destroy(pgpdma_class);
+	unregister_chrdev_region(pgpdma_devt, dev_count);
+}
+
+module_init(pgpdma_init);
+module_exit(pgpdma_exit);
+
+MODULE_DESCRIPTION("PGP-style DMA ring driver with an emulated firmware engine");
+MODULE_AUTHOR("pgpdma developers");
+MODULE_LICENSE("GPL");

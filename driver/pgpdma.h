@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pgpdma - internal structures shared by the driver's files.
+ */
+#ifndef _PGPDMA_H
+#define _PGPDMA_H
+
+#include <linux/types.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/fs.h>
+#include <linux/pgpdma.h>
+
+#define PGPDMA_NAME		"pgpdma"
+#define PGPDMA_MAX_DEVS		8
+
+struct pgpdma_file;
+struct pgpdma_engine_ops;
+
+/**
+ * struct pgpdma_buf - one DMA buffer of the pool
+ * @cpu:      kernel virtual address of the buffer
+ * @dma:      bus address the device uses
+ * @page:     first page (streaming mode only)
+ * @node:     link in the list of the buffer's state (free list, a file's
+ *            RX queue, a TX chain or the TX submit queue)
+ * @owner:    file holding the buffer (RX_QUEUED, RX_USER, TX_USER and
+ *            TX buffers of a chain not yet complete), else NULL
+ * @index:    index of the buffer inside its pool (RX or TX)
+ * @state:    enum pgpdma_buf_state
+ * @size:     bytes of data in the buffer
+ * @flags:    PGPDMA_RXF_* (RX) or PGPDMA_TXF_* (TX)
+ * @dest:     destination of the frame the buffer belongs to
+ * @error:    PGPDMA_RXE_* bits
+ * @nbufs:    buffers in the frame starting here (frame head only)
+ * @frame_len: bytes in the frame starting here (frame head only)
+ * @seq:      per-destination sequence number of the frame
+ * @mark:     scratch flag for duplicate detection, only set under the lock
+ *
+ * Every field but @cpu, @dma, @page and @index is protected by
+ * pgpdma_dev.lock.
+ */
+struct pgpdma_buf {
+	void *cpu;
+	dma_addr_t dma;
+	struct page *page;
+	struct list_head node;
+	struct pgpdma_file *owner;
+	u32 index;
+	u32 state;
+	u32 size;
+	u32 flags;
+	u32 dest;
+	u32 error;
+	u32 nbufs;
+	u32 frame_len;
+	u64 seq;
+	bool mark;
+};
+
+/**
+ * struct pgpdma_dev - one instance, /dev/pgpdmaN
+ * @instance:  N
+ * @pdev:      platform device giving us a DMA-capable struct device
+ * @dma_dev:   &pdev->dev
+ * @cdev:      character device
+ * @class_dev: device in class pgpdma (sysfs attributes live here)
+ * @proc:      /proc/pgpdmaN
+ * @streaming: streaming DMA buffers instead of coherent ones
+ * @rx_count:  RX buffers
+ * @tx_count:  TX buffers
+ * @buf_size:  usable bytes per buffer (cfgSize)
+ * @stride:    PAGE_ALIGN(buf_size): distance between buffers in the mapping
+ * @rx:        RX buffer array
+ * @tx:        TX buffer array
+ * @lock:      protects buffer states and lists, all counters in @st,
+ *             @rx_free_n, @tx_free_n, @dest_owner, @dest_seq, @files,
+ *             every pgpdma_file's queue and chain, and the engine's
+ *             settings (see emu_engine.c)
+ * @rx_free:   RX_HW buffers the engine may fill
+ * @rx_free_n: length of @rx_free
+ * @tx_free:   TX_FREE buffers
+ * @tx_free_n: length of @tx_free
+ * @tx_queue:  complete TX frames submitted to the engine (TX_HW)
+ * @tx_wq:     waiters for a free TX buffer
+ * @files:     open files of this device
+ * @dest_owner: file claiming each dest, or NULL
+ * @dest_seq:  next sequence number of each dest
+ * @st:        counters and state counts (reserved fields stay zero)
+ * @gen_mode:  engine mode at load (cfgGenMode)
+ * @gen_rate_hz: generator rate at load (cfgGenRate)
+ * @gen_frame_size: generator frame size at load (cfgGenSize)
+ * @eng_ops:   engine back-end
+ * @eng:       back-end private data
+ */
+struct pgpdma_dev {
+	int instance;
+	struct platform_device *pdev;
+	struct device *dma_dev;
+	struct cdev cdev;
+	struct device *class_dev;
+	struct proc_dir_entry *proc;
+	bool streaming;
+	u32 rx_count;
+	u32 tx_count;
+	u32 buf_size;
+	u32 stride;
+	struct pgpdma_buf *rx;
+	struct pgpdma_buf *tx;
+
+	spinlock_t lock; /* buffer states, lists, counters, claims: see @lock */
+	struct list_head rx_free;
+	u32 rx_free_n;
+	struct list_head tx_free;
+	u32 tx_free_n;
+	struct list_head tx_queue;
+	wait_queue_head_t tx_wq;
+	struct list_head files;
+	struct pgpdma_file *dest_owner[PGPDMA_MAX_DEST];
+	u64 dest_seq[PGPDMA_MAX_DEST];
+	struct pgpdma_stats st;
+
+	u32 gen_mode;
+	u32 gen_rate_hz;
+	u32 gen_frame_size;
+	const struct pgpdma_engine_ops *eng_ops;
+	void *eng;
+};
+
+/**
+ * struct pgpdma_file - per open file state
+ * @pd:       device
+ * @node:     link in pgpdma_dev.files
+ * @mask:     dests this file claims
+ * @rxq:      completed RX frames for this file's dests (RX_QUEUED)
+ * @rxq_frames: frames in @rxq
+ * @tx_chain: TX buffers submitted with PGPDMA_TXF_CONT, frame not complete
+ * @tx_chain_n: buffers in @tx_chain
+ * @rx_wq:    waiters for a frame in @rxq
+ *
+ * All fields but @pd and @rx_wq are protected by pgpdma_dev.lock.
+ */
+struct pgpdma_file {
+	struct pgpdma_dev *pd;
+	struct list_head node;
+	u64 mask[PGPDMA_DEST_MASK_WORDS];
+	struct list_head rxq;
+	u32 rxq_frames;
+	struct list_head tx_chain;
+	u32 tx_chain_n;
+	wait_queue_head_t rx_wq;
+};
+
+/* main.c */
+extern struct class *pgpdma_class;
+
+/* pool.c */
+int pgpdma_pool_alloc(struct pgpdma_dev *pd);
+void pgpdma_pool_free(struct pgpdma_dev *pd);
+void pgpdma_set_state(struct pgpdma_dev *pd, struct pgpdma_buf *b, u32 state);
+void pgpdma_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b);
+void pgpdma_sync_for_device(struct pgpdma_dev *pd, struct pgpdma_buf *b);
+void pgpdma_rx_recycle(struct pgpdma_dev *pd, struct pgpdma_buf *b);
+void pgpdma_tx_recycle(struct pgpdma_dev *pd, struct pgpdma_buf *b);
+u32 pgpdma_rxq_drop_unclaimed(struct pgpdma_dev *pd, struct pgpdma_file *f);
+void pgpdma_file_reclaim(struct pgpdma_dev *pd, struct pgpdma_file *f);
+int pgpdma_rx_return(struct pgpdma_dev *pd, struct pgpdma_file *f,
+		     const u32 *idx, u32 n);
+int pgpdma_tx_release(struct pgpdma_dev *pd, struct pgpdma_file *f,
+		      const u32 *idx, u32 n);
+void pgpdma_stats_snapshot(struct pgpdma_dev *pd, struct pgpdma_stats *st);
+
+/* cdev.c */
+extern const struct file_operations pgpdma_fops;
+
+/* stats.c */
+int pgpdma_stats_init(struct pgpdma_dev *pd);
+void pgpdma_stats_exit(struct pgpdma_dev *pd);
+extern const struct attribute_group *pgpdma_attr_groups[];
+void pgpdma_stats_setup(void);
+
+#endif /* _PGPDMA_H */

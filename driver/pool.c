@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pgpdma - buffer pool: DMA allocation and the ownership state machine.
+ *
+ * Every buffer is in exactly one enum pgpdma_buf_state. State changes go
+ * through pgpdma_set_state() with pgpdma_dev.lock held, which keeps the
+ * per-state counts and high-watermarks in pgpdma_dev.st exact.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include "pgpdma.h"
+#include "engine.h"
+
+static int pgpdma_buf_alloc(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+{
+	if (!pd->streaming) {
+		b->cpu = dma_alloc_coherent(pd->dma_dev, pd->stride, &b->dma,
+					    GFP_KERNEL | __GFP_NOWARN);
+		return b->cpu ? 0 : -ENOMEM;
+	}
+
+	b->page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_ZERO,
+			      get_order(pd->stride));
+	if (!b->page)
+		return -ENOMEM;
+	b->cpu = page_address(b->page);
+	b->dma = dma_map_page(pd->dma_dev, b->page, 0, pd->stride,
+			      DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(pd->dma_dev, b->dma)) {
+		__free_pages(b->page, get_order(pd->stride));
+		b->page = NULL;
+		b->cpu = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void pgpdma_buf_free(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+{
+	if (!b->cpu)
+		return;
+	if (!pd->streaming) {
+		dma_free_coherent(pd->dma_dev, pd->stride, b->cpu, b->dma);
+	} else {
+		dma_unmap_page(pd->dma_dev, b->dma, pd->stride,
+			       DMA_BIDIRECTIONAL);
+		__free_pages(b->page, get_order(pd->stride));
+	}
+	b->cpu = NULL;
+	b->page = NULL;
+}
+
+static void pgpdma_bufs_free(struct pgpdma_dev *pd, struct pgpdma_buf *bufs,
+			     u32 n)
+{
+	u32 i;
+
+	if (!bufs)
+		return;
+	for (i = 0; i < n; i++)
+		pgpdma_buf_free(pd, &bufs[i]);
+	kvfree(bufs);
+}
+
+static struct pgpdma_buf *pgpdma_bufs_alloc(struct pgpdma_dev *pd, u32 n)
+{
+	struct pgpdma_buf *bufs;
+	u32 i;
+
+	bufs = kvcalloc(n, sizeof(*bufs), GFP_KERNEL);
+	if (!bufs)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		bufs[i].index = i;
+		INIT_LIST_HEAD(&bufs[i].node);
+		if (pgpdma_buf_alloc(pd, &bufs[i])) {
+			pgpdma_bufs_free(pd, bufs, i);
+			return NULL;
+		}
+	}
+	return bufs;
+}
+
+/**
+ * pgpdma_pool_alloc() - allocate all RX and TX buffers of an instance
+ * @pd: device; rx_count, tx_count, buf_size, stride and streaming are set
+ *
+ * All or nothing: on failure every buffer allocated so far is freed.
+ * On success all RX buffers are RX_HW and all TX buffers TX_FREE.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pgpdma_pool_alloc(struct pgpdma_dev *pd)
+{
+	u32 i;
+
+	pd->rx = pgpdma_bufs_alloc(pd, pd->rx_count);
+	if (!pd->rx)
+		return -ENOMEM;
+	pd->tx = pgpdma_bufs_alloc(pd, pd->tx_count);
+	if (!pd->tx)
+		goto err_free_rx;
+
+	for (i = 0; i < pd->rx_count; i++) {
+		pd->rx[i].state = PGPDMA_ST_RX_HW;
+		list_add_tail(&pd->rx[i].node, &pd->rx_free);
+	}
+	pd->rx_free_n = pd->rx_count;
+	for (i = 0; i < pd->tx_count; i++) {
+		pd->tx[i].state = PGPDMA_ST_TX_FREE;
+		list_add_tail(&pd->tx[i].node, &pd->tx_free);
+	}
+	pd->tx_free_n = pd->tx_count;
+	pd->st.state[PGPDMA_ST_RX_HW] = pd->rx_count;
+	pd->st.state_hwm[PGPDMA_ST_RX_HW] = pd->rx_count;
+	pd->st.state[PGPDMA_ST_TX_FREE] = pd->tx_count;
+	pd->st.state_hwm[PGPDMA_ST_TX_FREE] = pd->tx_count;
+	return 0;
+
+err_free_rx:
+	pgpdma_bufs_free(pd, pd->rx, pd->rx_count);
+	pd->rx = NULL;
+	return -ENOMEM;
+}
+
+/**
+ * pgpdma_pool_free() - free every buffer of an instance
+ * @pd: device; the engine is stopped and no file is open
+ */
+void pgpdma_pool_free(struct pgpdma_dev *pd)
+{
+	pgpdma_bufs_free(pd, pd->tx, pd->tx_count);
+	pgpdma_bufs_free(pd, pd->rx, pd->rx_count);
+	pd->tx = NULL;
+	pd->rx = NULL;
+}
+
+/**
+ * pgpdma_set_state() - move a buffer to a new ownership state
+ * @pd: device
+ * @b: buffer
+ * @state: enum pgpdma_buf_state
+ *
+ * Keeps the per-state counts and high-watermarks. Caller holds pd->lock.
+ */
+void pgpdma_set_state(struct pgpdma_dev *pd, struct pgpdma_buf *b, u32 state)
+{
+	lockdep_assert_held(&pd->lock);
+	pd->st.state[b->state]--;
+	b->state = state;
+	pd->st.state[state]++;
+	if (pd->st.state[state] > pd->st.state_hwm[state])
+		pd->st.state_hwm[state] = pd->st.state[state];
+}
+
+/**
+ * pgpdma_sync_for_cpu() - give a streaming buffer to the CPU
+ * @pd: device
+ * @b: buffer
+ *
+ * No-op for coherent buffers. Safe in atomic context.
+ */
+void pgpdma_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+{
+	if (pd->streaming)
+		dma_sync_single_for_cpu(pd->dma_dev, b->dma, pd->stride,
+					DMA_BIDIRECTIONAL);
+}
+
+/**
+ * pgpdma_sync_for_device() - give a streaming buffer to the device
+ * @pd: device
+ * @b: buffer
+ *
+ * No-op for coherent buffers. Safe in atomic context.
+ */
+void pgpdma_sync_for_device(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+{
+	if (pd->streaming)
+		dma_sync_single_for_device(pd->dma_dev, b->dma, pd->stride,
+					   DMA_BIDIRECTIONAL);
+}
+
+/**
+ * pgpdma_rx_recycle() - give an RX buffer back to the engine (RX_HW)
+ * @pd: device
+ * @b: RX buffer, in any list or none
+ *
+ * Caller holds pd->lock and kicks the engine afterwards.
+ */
+void pgpdma_rx_recycle(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+{
+	lockdep_assert_held(&pd->lock);
+	b->owner = NULL;
+	b->mark = false;
+	if (b->state != PGPDMA_ST_RX_HW)
+		pgpdma_set_state(pd, b, PGPDMA_ST_RX_HW);
+	list_move_tail(&b->node, &pd->rx_free);
+	pd->rx_free_n++;
+}
+
+/**
+ * pgpdma_tx_recycle() - put a TX buffer back on the free list (TX_FREE)
+ * @pd: device
+ * @b: TX buffer, in any list or none
+ *
+ * Caller holds pd->lock and wakes pd->tx_wq afterwards.
+ */
+void pgpdma_tx_recycle(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+{
+	lockdep_assert_held(&pd->lock);
+	b->owner = NULL;
+	b->mark = false;
+	pgpdma_set_state(pd, b, PGPDMA_ST_TX_FREE);
+	list_move_tail(&b->node, &pd->tx_free);
+	pd->tx_free_n++;
+}
+
+static bool pgpdma_claims(const struct pgpdma_file *f, u32 dest)
+{
+	return f->mask[dest / 64] & (1ULL << (dest % 64));
+}
+
+/**
+ * pgpdma_rxq_drop_unclaimed() - recycle queued frames a file no longer claims
+ * @pd: device
+ * @f: file whose queue is scanned
+ *
+ * Frames in @f's queue for a dest outside @f's mask are recycled and
+ * counted in rx_drop_unclaimed. Caller holds pd->lock.
+ *
+ * Return: number of frames dropped.
+ */
+u32 pgpdma_rxq_drop_unclaimed(struct pgpdma_dev *pd, struct pgpdma_file *f)
+{
+	struct pgpdma_buf *b, *next;
+	u32 left = 0, dropped = 0;
+	bool drop = false;
+
+	lockdep_assert_held(&pd->lock);
+	list_for_each_entry_safe(b, next, &f->rxq, node) {
+		if (!left) {
+			left = b->nbufs;
+			drop = !pgpdma_claims(f, b->dest);
+			if (drop) {
+				dropped++;
+				f->rxq_frames--;
+				pd->st.rx_drop_unclaimed++;
+			}
+		}
+		left--;
+		if (drop)
+			pgpdma_rx_recycle(pd, b);
+	}
+	return dropped;
+}
+
+/**
+ * pgpdma_file_reclaim() - take back everything a closing file holds
+ * @pd: device
+ * @f: file being released
+ *
+ * Drops the file's dest claims, recycles its queued frames (counted as
+ * rx_drop_unclaimed), and returns its RX_USER buffers to RX_HW and its
+ * acquired or half-submitted TX buffers to TX_FREE (counted in reclaimed).
+ */
+void pgpdma_file_reclaim(struct pgpdma_dev *pd, struct pgpdma_file *f)
+{
+	struct pgpdma_buf *b, *next;
+	u32 i;
+
+	spin_lock(&pd->lock);
+	for (i = 0; i < PGPDMA_MAX_DEST; i++)
+		if (pd->dest_owner[i] == f)
+			pd->dest_owner[i] = NULL;
+	memset(f->mask, 0, sizeof(f->mask));
+	pgpdma_rxq_drop_unclaimed(pd, f);
+
+	for (i = 0; i < pd->rx_count; i++) {
+		b = &pd->rx[i];
+		if (b->state == PGPDMA_ST_RX_USER && b->owner == f) {
+			pgpdma_sync_for_device(pd, b);
+			pgpdma_rx_recycle(pd, b);
+			pd->st.reclaimed++;
+		}
+	}
+	for (i = 0; i < pd->tx_count; i++) {
+		b = &pd->tx[i];
+		if (b->state == PGPDMA_ST_TX_USER && b->owner == f) {
+			pgpdma_tx_recycle(pd, b);
+			pd->st.reclaimed++;
+		}
+	}
+	list_for_each_entry_safe(b, next, &f->tx_chain, node) {
+		pgpdma_tx_recycle(pd, b);
+		pd->st.reclaimed++;
+	}
+	f->tx_chain_n = 0;
+	list_del_init(&f->node);
+	spin_unlock(&pd->lock);
+
+	wake_up_interruptible_all(&pd->tx_wq);
+	pgpdma_engine_kick(pd);
+}
+
+/* Validate a batch of indexes: all in @bufs, in @state, owned by @f, unique. */
+static bool pgpdma_batch_valid(struct pgpdma_buf *bufs, u32 nbufs,
+			       struct pgpdma_file *f, u32 state,
+			       const u32 *idx, u32 n)
+{
+	bool ok = true;
+	u32 i, j;
+
+	for (i = 0; i < n; i++) {
+		struct pgpdma_buf *b;
+
+		if (idx[i] >= nbufs) {
+			ok = false;
+			break;
+		}
+		b = &bufs[idx[i]];
+		if (b->state != state || b->owner != f || b->mark) {
+			ok = false;
+			break;
+		}
+		b->mark = true;
+	}
+	for (j = 0; j < i; j++)
+		bufs[idx[j]].mark = false;
+	return ok;
+}
+
+/**
+ * pgpdma_rx_return() - give RX buffers a file holds back to the engine
+ * @pd: device
+ * @f: file
+ * @idx: RX indexes
+ * @n: number of indexes
+ *
+ * All or nothing: an index out of range, not RX_USER of @f, or repeated
+ * fails the whole batch and changes nothing.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int pgpdma_rx_return(struct pgpdma_dev *pd, struct pgpdma_file *f,
+		     const u32 *idx, u32 n)
+{
+	u32 i;
+
+	spin_lock(&pd->lock);
+	if (!pgpdma_batch_valid(pd->rx, pd->rx_count, f, PGPDMA_ST_RX_USER,
+				idx, n)) {
+		spin_unlock(&pd->lock);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		pgpdma_sync_for_device(pd, &pd->rx[idx[i]]);
+		pgpdma_rx_recycle(pd, &pd->rx[idx[i]]);
+	}
+	pd->st.user_returns += n;
+	spin_unlock(&pd->lock);
+	pgpdma_engine_kick(pd);
+	return 0;
+}
+
+/**
+ * pgpdma_tx_release() - give acquired TX buffers back unsent
+ * @pd: device
+ * @f: file
+ * @idx: TX indexes
+ * @n: number of indexes
+ *
+ * All or nothing, like pgpdma_rx_return().
+ *
+ * Return: 0 or -EINVAL.
+ */
+int pgpdma_tx_release(struct pgpdma_dev *pd, struct pgpdma_file *f,
+		      const u32 *idx, u32 n)
+{
+	u32 i;
+
+	spin_lock(&pd->lock);
+	if (!pgpdma_batch_valid(pd->tx, pd->tx_count, f, PGPDMA_ST_TX_USER,
+				idx, n)) {
+		spin_unlock(&pd->lock);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++)
+		pgpdma_tx_recycle(pd, &pd->tx[idx[i]]);
+	spin_unlock(&pd->lock);
+	wake_up_interruptible_all(&pd->tx_wq);
+	return 0;
+}
+
+/**
+ * pgpdma_stats_snapshot() - consistent copy of the counters
+ * @pd: device
+ * @st: output; the state counts add up to the pool sizes
+ */
+void pgpdma_stats_snapshot(struct pgpdma_dev *pd, struct pgpdma_stats *st)
+{
+	spin_lock(&pd->lock);
+	*st = pd->st;
+	spin_unlock(&pd->lock);
+}

@@ -1,0 +1,149 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# pgpdma module lifecycle (busybox sh, TAP on stdout):
+#  - ten load/unload cycles leave MemFree and Slab where they were (< 2 MiB
+#    drift) and no module loaded;
+#  - rmmod while /dev/pgpdma0 is open (by this shell or by another process)
+#    is refused and works once it is closed.
+# Run with the module NOT loaded (suite params '-').
+# --- helpers (kept in each script: the VM gets only the listed files) ---
+
+KO=${PGPDMA_KO:-/lib/modules/pgpdma.ko}
+DEV=/dev/pgpdma0
+PARAMS=/sys/module/pgpdma/parameters
+_tap_n=0
+_tap_fail=0
+
+echo "TAP version 13"
+
+tap_ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+tap_fail() { _tap_n=$((_tap_n + 1)); echo "not ok $_tap_n - $*"; _tap_fail=$((_tap_fail + 1)); }
+tap_skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $* # SKIP"; }
+# tap_check DESC CMD...: ok when CMD succeeds
+tap_check() {
+	_d=$1
+	shift
+	if "$@"; then tap_ok "$_d"; else tap_fail "$_d"; fi
+}
+diag() { echo "# $*"; }
+tap_done() {
+	echo "1..$_tap_n"
+	diag "$((_tap_n - _tap_fail))/$_tap_n passed"
+	[ "$_tap_fail" = 0 ]
+	exit $?
+}
+
+loaded() { lsmod | grep -q '^pgpdma[[:space:]]'; }
+
+unload_quiet() {
+	loaded && rmmod pgpdma 2>/dev/null
+	! loaded
+}
+
+# wait (up to ~2 s) for the device node to appear / disappear
+wait_dev() {
+	_i=0
+	while [ $_i -lt 20 ]; do
+		if [ "$1" = present ]; then [ -c "$DEV" ] && return 0
+		else [ ! -e "$DEV" ] && return 0; fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# helper binary (a kselftest binary listed in the same suite)
+find_helper() {
+	for _h in "$(dirname "$0")/$1" "/tests/$1" "$(command -v "$1" 2>/dev/null)"; do
+		[ -n "$_h" ] && [ -x "$_h" ] && { echo "$_h"; return 0; }
+	done
+	return 1
+}
+
+# kB value of a /proc/meminfo field
+meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+
+# kernel log lines added since mark_dmesg
+mark_dmesg() { _dm=$(dmesg | wc -l); }
+new_dmesg() { dmesg | tail -n +$((_dm + 1)); }
+# --- end of helpers ---
+
+LOADP="cfgRxCount=64 cfgTxCount=16 cfgSize=65536"
+HELPER=$(find_helper pgpdma_params) || HELPER=""
+unload_quiet || { echo "not ok 1 - pgpdma could not be unloaded first"; echo "1..1"; exit 1; }
+[ -r "$KO" ] || { echo "1..0 # SKIP no module at $KO"; exit 4; }
+
+settle() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; sleep 0.2; }
+
+# one warm-up cycle so that one-time allocations (sysfs, class, caches) are
+# already in the baseline
+# shellcheck disable=SC2086
+insmod "$KO" $LOADP && wait_dev present && { [ -z "$HELPER" ] || "$HELPER" >/dev/null 2>&1; rmmod pgpdma; }
+settle
+free0=$(meminfo MemFree)
+slab0=$(meminfo Slab)
+bad=0
+i=1
+while [ $i -le 10 ]; do
+	# shellcheck disable=SC2086
+	if ! insmod "$KO" $LOADP; then bad=1; diag "cycle $i: insmod failed"; break; fi
+	if ! wait_dev present; then bad=1; diag "cycle $i: no $DEV"; fi
+	# use the device each cycle: status file, open/close, and (when the
+	# suite provides it) mmap + ioctls + a loopback frame
+	cat /proc/pgpdma0 >/dev/null 2>&1
+	dd if="$DEV" of=/dev/null bs=65536 count=0 2>/dev/null
+	if [ -n "$HELPER" ] && ! "$HELPER" >/dev/null 2>&1; then
+		bad=1
+		diag "cycle $i: pgpdma_params failed"
+	fi
+	if ! rmmod pgpdma; then bad=1; diag "cycle $i: rmmod failed"; break; fi
+	if ! wait_dev absent; then bad=1; diag "cycle $i: $DEV left"; fi
+	i=$((i + 1))
+done
+if [ "$bad" = 0 ]; then tap_ok "10 load/unload cycles"; else tap_fail "10 load/unload cycles"; fi
+settle
+free1=$(meminfo MemFree)
+slab1=$(meminfo Slab)
+dfree=$((free0 - free1))
+dslab=$((slab1 - slab0))
+diag "MemFree ${free0} -> ${free1} kB, Slab ${slab0} -> ${slab1} kB"
+if [ "$dfree" -lt 2048 ]; then tap_ok "MemFree drift ${dfree} kB < 2 MiB"
+else tap_fail "MemFree dropped by ${dfree} kB over 10 cycles"; fi
+if [ "$dslab" -lt 2048 ]; then tap_ok "Slab drift ${dslab} kB < 2 MiB"
+else tap_fail "Slab grew by ${dslab} kB over 10 cycles"; fi
+tap_check "lsmod shows no pgpdma after the cycles" sh -c '! lsmod | grep -q "^pgpdma[[:space:]]"'
+tap_check "no $DEV after the cycles" test ! -e "$DEV"
+
+# rmmod while open by this shell
+# shellcheck disable=SC2086
+insmod "$KO" $LOADP && wait_dev present
+exec 3<"$DEV"
+if rmmod pgpdma 2>/dev/null; then
+	tap_fail "rmmod refused while /dev/pgpdma0 is open"
+	exec 3<&-
+	# shellcheck disable=SC2086
+	insmod "$KO" $LOADP && wait_dev present
+else
+	tap_ok "rmmod refused while /dev/pgpdma0 is open"
+	tap_check "module still loaded and device usable" sh -c "lsmod | grep -q '^pgpdma[[:space:]]' && test -c $DEV"
+	exec 3<&-
+	tap_check "rmmod works after close" rmmod pgpdma
+	# shellcheck disable=SC2086
+	insmod "$KO" $LOADP && wait_dev present
+fi
+
+# rmmod while another process holds it open
+sleep 1000 <"$DEV" &
+holder=$!
+sleep 0.2
+if rmmod pgpdma 2>/dev/null; then
+	tap_fail "rmmod refused while another process has it open"
+else
+	tap_ok "rmmod refused while another process has it open"
+fi
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+if loaded; then tap_check "rmmod works after the holder exits" rmmod pgpdma
+else tap_fail "rmmod works after the holder exits (module already gone)"; fi
+tap_check "no module left loaded" sh -c '! lsmod | grep -q "^pgpdma[[:space:]]"'
+tap_done
