@@ -3,6 +3,7 @@
 # parameters of the run, runs each test, and reports to the host over the
 # second serial port (ttyS1) between markers that scripts/vm-run parses:
 #   @@@BEGIN <test>  ... test output (TAP) ...  @@@END <test> <exit status>
+# then any fetched files (@@@FILE <path>, base64 of a .tar.gz, @@@ENDFILE),
 # then the kernel log between @@@DMESG and @@@DONE. The console (ttyS0)
 # carries only the kernel's own messages.
 /bin/busybox --install -s /bin
@@ -31,6 +32,14 @@ for t in $TESTS; do
 	echo "@@@BEGIN $t" >&3
 	timeout "$TEST_TIMEOUT" "/tests/$t" >&3 2>&1
 	echo "@@@END $t $?" >&3
+done
+
+# Files the host asked for (--fetch): a gzipped tar, base64 on the wire.
+for f in $FETCH; do
+	[ -e "$f" ] || { echo "@@@NOFILE $f" >&3; continue; }
+	echo "@@@FILE $f" >&3
+	tar -C "$(dirname "$f")" -czf - "$(basename "$f")" | base64 >&3
+	echo "@@@ENDFILE" >&3
 done
 
 echo "@@@DMESG" >&3

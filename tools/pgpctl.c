@@ -10,6 +10,14 @@
  *   pgpctl [-d DEV] engine stop
  *   pgpctl [-d DEV] inject TRANSITION [--dest D]
  *   pgpctl [-d DEV] send [--dest D] FILE...
+ *   pgpctl [--json] plan --rx-count N --size BYTES [--lanes L] [--network]
+ *                        [--image BYTES | --image-shape WxH [--dtype T]]
+ *                        [--pebble-count N] [--pebble-size BYTES]
+ *                        [--transition-size BYTES] [--archive-count N]
+ *                        [--archive-size BYTES] [--mem BYTES|auto]
+ *
+ * plan needs no device: it computes pebbled's buffer plan (daemon/sizing.h)
+ * and exits 1 when a balance rule fails.
  *
  * Everything goes through libpgpdma; exit status 0 on success, 1 on a
  * failed operation, 2 on bad usage.
@@ -29,6 +37,7 @@
 
 #include "libpgpdma.h"
 #include "npy.h"
+#include "sizing.h"
 
 static const char *device = "/dev/pgpdma0";
 static int json_out;
@@ -49,6 +58,14 @@ static void usage(FILE *f)
 	      "  inject TRANSITION [--dest D]  emit a transition (name or id)\n"
 	      "  send [--dest D] FILE...    send files as frames through TX (.npy: the\n"
 	      "                             array data; other files: raw bytes)\n"
+	      "  plan --rx-count N --size BYTES [--lanes L] [--network]\n"
+	      "       [--image BYTES | --image-shape WxH [--dtype u1|u2|u4|i2|i4|f4|f8]]\n"
+	      "       [--pebble-count N] [--pebble-size BYTES] [--transition-size BYTES]\n"
+	      "       [--archive-count N] [--archive-size BYTES] [--mem BYTES|auto]\n"
+	      "                             pebbled buffer plan and balance rules (no\n"
+	      "                             device needed); exit 1 if a rule fails.\n"
+	      "                             BYTES takes K/KB/KiB, M/MB/MiB, G/GB/GiB\n"
+	      "                             (all binary: 4KB = 4096)\n"
 	      "\n"
 	      "options:\n"
 	      "  -d, --device PATH   device (default /dev/pgpdma0)\n"
@@ -502,6 +519,228 @@ static int cmd_send(int argc, char **argv)
 	return bad;
 }
 
+/* A byte count with an optional binary suffix: 4096, 4K, 4KB, 4KiB, 84MiB, 1.5G. */
+static int parse_bytes(const char *s, uint64_t *v)
+{
+	static const struct { const char *suf; unsigned int shift; } u[] = {
+		{ "", 0 }, { "B", 0 },
+		{ "K", 10 }, { "KB", 10 }, { "KiB", 10 }, { "k", 10 }, { "kB", 10 }, { "kiB", 10 },
+		{ "M", 20 }, { "MB", 20 }, { "MiB", 20 },
+		{ "G", 30 }, { "GB", 30 }, { "GiB", 30 },
+		{ "T", 40 }, { "TB", 40 }, { "TiB", 40 },
+	};
+	char *end;
+	unsigned int k;
+
+	if (!s[0] || s[0] == '-')
+		goto bad;
+	errno = 0;
+	if (strchr(s, '.')) {
+		double d = strtod(s, &end);
+
+		if (errno || end == s || d < 0)
+			goto bad;
+		for (k = 0; k < sizeof(u) / sizeof(u[0]); k++) {
+			if (strcmp(end, u[k].suf))
+				continue;
+			d *= (double)(1ULL << u[k].shift);
+			if (d >= 18446744073709551615.0)
+				goto big;
+			*v = (uint64_t)(d + 0.5);
+			return 0;
+		}
+		goto bad;
+	}
+	*v = strtoull(s, &end, 0);
+	if (errno == ERANGE)
+		goto big;
+	if (errno || end == s)
+		goto bad;
+	for (k = 0; k < sizeof(u) / sizeof(u[0]); k++) {
+		if (strcmp(end, u[k].suf))
+			continue;
+		if (u[k].shift && *v > (UINT64_MAX >> u[k].shift))
+			goto big;
+		*v <<= u[k].shift;
+		return 0;
+	}
+bad:
+	fprintf(stderr, "pgpctl: '%s' is not a byte count (e.g. 4096, 4KiB, 84MiB)\n", s);
+	return -EINVAL;
+big:
+	fprintf(stderr, "pgpctl: '%s' is too large\n", s);
+	return -EINVAL;
+}
+
+static int dtype_size(const char *s, unsigned int *size)
+{
+	static const struct { const char *name; unsigned int size; } t[] = {
+		{ "u1", 1 }, { "uint8", 1 }, { "i1", 1 }, { "int8", 1 },
+		{ "u2", 2 }, { "uint16", 2 }, { "i2", 2 }, { "int16", 2 },
+		{ "u4", 4 }, { "uint32", 4 }, { "i4", 4 }, { "int32", 4 }, { "f4", 4 }, { "float32", 4 },
+		{ "u8", 8 }, { "uint64", 8 }, { "i8", 8 }, { "int64", 8 }, { "f8", 8 }, { "float64", 8 },
+	};
+	unsigned int k;
+
+	if (s[0] == '<' || s[0] == '|')
+		s++;
+	for (k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		if (!strcmp(s, t[k].name)) {
+			*size = t[k].size;
+			return 0;
+		}
+	}
+	fprintf(stderr, "pgpctl: unknown dtype '%s' (u1, u2, u4, i2, i4, f4, f8)\n", s);
+	return -EINVAL;
+}
+
+static json_t *pool_json(uint64_t count, uint64_t size, uint64_t total)
+{
+	return json_pack("{s:I, s:I, s:I}", "count", (json_int_t)count,
+			 "size", (json_int_t)size, "total", (json_int_t)total);
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+	enum { O_RX = 1, O_SIZE, O_LANES, O_IMAGE, O_SHAPE, O_DTYPE, O_NET, O_PCOUNT,
+	       O_PSIZE, O_TSIZE, O_ACOUNT, O_ASIZE, O_MEM };
+	static const struct option opts[] = {
+		{ "rx-count", required_argument, NULL, O_RX },
+		{ "size", required_argument, NULL, O_SIZE },
+		{ "lanes", required_argument, NULL, O_LANES },
+		{ "image", required_argument, NULL, O_IMAGE },
+		{ "image-shape", required_argument, NULL, O_SHAPE },
+		{ "dtype", required_argument, NULL, O_DTYPE },
+		{ "network", no_argument, NULL, O_NET },
+		{ "pebble-count", required_argument, NULL, O_PCOUNT },
+		{ "pebble-size", required_argument, NULL, O_PSIZE },
+		{ "transition-size", required_argument, NULL, O_TSIZE },
+		{ "archive-count", required_argument, NULL, O_ACOUNT },
+		{ "archive-size", required_argument, NULL, O_ASIZE },
+		{ "mem", required_argument, NULL, O_MEM },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct pb_sizing_input in = { .lanes = 1, .kind = PB_DET_LINK };
+	struct pb_sizing_plan p;
+	uint64_t w = 0, h = 0;
+	unsigned int isz = 2;
+	int have_image = 0, have_shape = 0, have_dtype = 0, c, rc = 0;
+	char text[4096], *x;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_RX: rc = parse_u64(optarg, &in.cfg_rx_count); break;
+		case O_SIZE: rc = parse_bytes(optarg, &in.cfg_size); break;
+		case O_LANES: rc = parse_u32(optarg, &in.lanes); break;
+		case O_IMAGE: rc = parse_bytes(optarg, &in.image_size); have_image = 1; break;
+		case O_SHAPE:
+			errno = 0;
+			w = strtoull(optarg, &x, 10);
+			if (errno || x == optarg || (*x != 'x' && *x != 'X') || optarg[0] == '-') {
+				rc = -EINVAL;
+			} else {
+				char *y;
+
+				h = strtoull(x + 1, &y, 10);
+				if (errno || y == x + 1 || *y || x[1] == '-' || !w || !h)
+					rc = -EINVAL;
+			}
+			if (rc)
+				fprintf(stderr, "pgpctl: bad image shape '%s' (WIDTHxHEIGHT, e.g. 2048x2048)\n", optarg);
+			have_shape = 1;
+			break;
+		case O_DTYPE: rc = dtype_size(optarg, &isz); have_dtype = 1; break;
+		case O_NET: in.kind = PB_DET_NETWORK; break;
+		case O_PCOUNT: rc = parse_u64(optarg, &in.pebble_buf_count); break;
+		case O_PSIZE: rc = parse_bytes(optarg, &in.pebble_buf_size); break;
+		case O_TSIZE: rc = parse_bytes(optarg, &in.max_transition_size); break;
+		case O_ACOUNT: rc = parse_u64(optarg, &in.archive_buf_count); break;
+		case O_ASIZE: rc = parse_bytes(optarg, &in.archive_buf_size); break;
+		case O_MEM:
+			if (!strcmp(optarg, "auto")) {
+				rc = pb_meminfo_available("/proc/meminfo", &in.mem_available);
+				if (rc)
+					fprintf(stderr, "pgpctl: /proc/meminfo: no MemAvailable (%s)\n",
+						strerror(-rc));
+			} else {
+				rc = parse_bytes(optarg, &in.mem_available);
+			}
+			break;
+		default:
+			fprintf(stderr, "pgpctl: usage: plan --rx-count N --size BYTES [options] (see pgpctl --help)\n");
+			return 2;
+		}
+		if (rc)
+			return 2;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pgpctl: plan: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!in.cfg_rx_count || !in.cfg_size) {
+		fprintf(stderr, "pgpctl: plan: --rx-count and --size are required and must be > 0 (cfgRxCount, cfgSize)\n");
+		return 2;
+	}
+	if (have_image && have_shape) {
+		fprintf(stderr, "pgpctl: plan: give --image or --image-shape, not both\n");
+		return 2;
+	}
+	if (have_dtype && !have_shape) {
+		fprintf(stderr, "pgpctl: plan: --dtype goes with --image-shape\n");
+		return 2;
+	}
+	if (have_shape && (__builtin_mul_overflow(w, h, &in.image_size) ||
+			   __builtin_mul_overflow(in.image_size, (uint64_t)isz, &in.image_size))) {
+		fprintf(stderr, "pgpctl: plan: image size does not fit in 64 bits\n");
+		return 2;
+	}
+	if (in.archive_buf_count && !in.archive_buf_size) {
+		fprintf(stderr, "pgpctl: plan: --archive-count needs --archive-size\n");
+		return 2;
+	}
+	rc = pb_sizing_compute(&in, &p);
+	if (rc == -EINVAL) {
+		fprintf(stderr, "pgpctl: plan: a network-ingress detector needs --image, --image-shape or --pebble-size\n");
+		return 2;
+	}
+	if (rc == -EOVERFLOW) {
+		fprintf(stderr, "pgpctl: plan: a pool size does not fit in 64 bits\n");
+		return 2;
+	}
+	if (json_out) {
+		json_t *j, *rules = json_array();
+		unsigned int k;
+
+		for (k = 0; k < PB_RULE_COUNT; k++)
+			json_array_append_new(rules, json_pack("{s:s, s:s}", "rule", pb_rule_name(k),
+							       "result", pb_rule_result_name(p.rule[k])));
+		j = json_pack("{s:s, s:i, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:b, s:b, s:b}",
+			      "detector", in.kind == PB_DET_LINK ? "link" : "network",
+			      "lanes", (int)p.in.lanes,
+			      "cfg_rx_count", (json_int_t)in.cfg_rx_count,
+			      "cfg_size", (json_int_t)in.cfg_size,
+			      "image_size", (json_int_t)in.image_size,
+			      "dma", pool_json(in.cfg_rx_count, in.cfg_size, p.dma_total),
+			      "pebble", pool_json(p.pebble_count, p.pebble_size, p.pebble_total),
+			      "transition", pool_json(p.trbuf_count, p.trbuf_size, p.trbuf_total),
+			      "archive", pool_json(in.archive_buf_count, in.archive_buf_size, p.archive_total),
+			      "total", (json_int_t)p.grand_total,
+			      "mem_available", in.mem_available ? json_integer((json_int_t)in.mem_available)
+								: json_null(),
+			      "rules", rules,
+			      "pebble_count_auto", p.pebble_count_auto,
+			      "pebble_size_auto", p.pebble_size_auto,
+			      "ok", p.ok);
+		print_json(j);
+	} else {
+		if (pb_sizing_format(&p, text, sizeof(text)) < 0)
+			fprintf(stderr, "pgpctl: plan text truncated\n");
+		fputs(text, stdout);
+	}
+	return p.ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -538,6 +777,8 @@ int main(int argc, char **argv)
 		return cmd_inject(argc, argv);
 	if (!strcmp(cmd, "send"))
 		return cmd_send(argc, argv);
+	if (!strcmp(cmd, "plan"))
+		return cmd_plan(argc, argv);
 	fprintf(stderr, "pgpctl: unknown command '%s' (see pgpctl --help)\n", cmd);
 	return 2;
 }
