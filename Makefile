@@ -7,7 +7,8 @@
 #                        "N passed, N failed, N skipped"
 #   make check-kernels   the same, with the VM tests on every installed
 #                        kernel of the matrix (6.1, 6.1-rt, 6.12)
-#   make demo            load the driver in a VM and show its status
+#   make demo            driver in a VM + pebbled on the emulated detector,
+#                        metrics, and PNGs of archived frames
 #   make install         module, pebbled, pgpctl, tools, unit, udev rule,
 #                        modprobe.d example, config (PREFIX, DESTDIR)
 #   make uninstall       removes what install put there (not your config)
@@ -135,7 +136,9 @@ check-kernels:
 static-check: $(KTOOLS)/include/kselftest_harness.h
 	@KVER="$(KVER)" scripts/static-check.sh
 
-demo: modules
+demo:
+	@scripts/deps.sh
+	@$(MAKE) -s --no-print-directory modules userspace
 	@KVER="$(KVER)" scripts/demo.sh
 
 # --- install ---------------------------------------------------------------
