@@ -50,6 +50,7 @@ UNIT_ASAN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit-asan/%)
 KSFT_BIN   := $(KSFT_SRC:tests/kselftest/%.c=$(BUILD)/tests/kselftest/%)
 PEBBLED    := $(if $(wildcard daemon/pebbled.c),$(BUILD)/pebbled)
 PGPCTL     := $(BUILD)/pgpctl
+PVASEND    := $(BUILD)/pvasend
 
 .PHONY: all modules userspace tests check check-kernels static-check demo \
 	clean deps install uninstall
@@ -74,7 +75,7 @@ $(MODDIR)/pgpdma.ko: $(DRIVER_SRC)
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
 
 # --- userspace -----------------------------------------------------------
-userspace: $(LIBPGPDMA) $(LIBPEBBLED) $(PEBBLED) $(PGPCTL)
+userspace: $(LIBPGPDMA) $(LIBPEBBLED) $(PEBBLED) $(PGPCTL) $(PVASEND)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,6 +105,10 @@ $(BUILD)/pebbled: $(BUILD)/obj/daemon/pebbled.o $(LIBPEBBLED) $(LIBPGPDMA)
 # pgpctl plan uses the daemon's sizing rules (daemon/sizing.c): one copy.
 $(PGPCTL): $(BUILD)/obj/tools/pgpctl.o $(LIBPEBBLED) $(LIBPGPDMA)
 	$(CC) $(CFLAGS) -o $@ $^ -ljansson $(LDLIBS)
+
+# The network-ingress sender (docs/network-ingress.md).
+$(PVASEND): $(BUILD)/obj/tools/pvasend.o $(LIBPGPDMA)
+	$(CC) $(CFLAGS) -o $@ $^
 
 # --- tests ---------------------------------------------------------------
 tests: $(UNIT_BIN) $(UNIT_ASAN) $(KSFT_BIN)
@@ -150,7 +155,7 @@ VERSION     := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 MODINST     := $(DESTDIR)/lib/modules/$(KVER)/updates/pgpdma.ko
 INST_FILES  := $(DESTDIR)$(PREFIX)/bin/pebbled $(DESTDIR)$(PREFIX)/bin/pgpctl \
 	$(DESTDIR)$(PREFIX)/bin/pebble-decode $(DESTDIR)$(PREFIX)/bin/pebble-image \
-	$(DESTDIR)$(PREFIX)/bin/npydiff \
+	$(DESTDIR)$(PREFIX)/bin/npydiff $(DESTDIR)$(PREFIX)/bin/pvasend \
 	$(DESTDIR)/etc/systemd/system/pebbled.service \
 	$(DESTDIR)/etc/udev/rules.d/60-pgpdma.rules \
 	$(DESTDIR)/etc/modprobe.d/pgpdma.conf \
@@ -162,6 +167,7 @@ install: all
 	install -Dm755 scripts/decode $(DESTDIR)$(PREFIX)/bin/pebble-decode
 	install -Dm755 scripts/image $(DESTDIR)$(PREFIX)/bin/pebble-image
 	install -Dm755 scripts/npydiff $(DESTDIR)$(PREFIX)/bin/npydiff
+	install -Dm755 $(BUILD)/pvasend $(DESTDIR)$(PREFIX)/bin/pvasend
 	install -d $(DESTDIR)/etc/systemd/system
 	sed 's|/usr/local/bin/pebbled|$(PREFIX)/bin/pebbled|' daemon/systemd/pebbled.service \
 		> $(DESTDIR)/etc/systemd/system/pebbled.service

@@ -57,9 +57,9 @@ enum pb_dtype {
 /* Record damage bits (set by whoever produced the event). */
 #define PB_DMG_TRUNCATED	(1U << 0)	/* event shorter than expected */
 #define PB_DMG_DMA_ERROR	(1U << 1)	/* DMA/link error bits on a buffer */
-#define PB_DMG_MISSING_IMAGE	(1U << 2)	/* network image never arrived */
-#define PB_DMG_TOO_OLD		(1U << 3)	/* image older than its header */
-#define PB_DMG_TIMEOUT		(1U << 4)	/* image timed out */
+#define PB_DMG_MISSING_IMAGE	(1U << 2)	/* network: a newer image came first (docs/network-ingress.md) */
+#define PB_DMG_TOO_OLD		(1U << 3)	/* network: a too-old image was dropped before this event */
+#define PB_DMG_TIMEOUT		(1U << 4)	/* network: no image within net_timeout_ms */
 #define PB_DMG_PAYLOAD		(1U << 5)	/* generator payload mismatch */
 #define PB_DMG_EVT_GAP		(1U << 6)	/* event counter jumped before it */
 #define PB_DMG_OVERFLOW		(1U << 7)	/* event larger than a pebble */

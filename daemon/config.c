@@ -30,6 +30,13 @@ void pb_config_defaults(struct pb_config *c)
 	c->image_height = 0;
 	c->image_dtype = PB_DTYPE_UINT16;
 	c->lanes = 1;
+	snprintf(c->net_bind, sizeof(c->net_bind), "%s", "127.0.0.1");
+	c->net_port = 17000;
+	c->net_window_us = 1000;
+	c->net_timeout_ms = 1000;
+	c->net_max_images = 16;
+	c->net_rcvbuf = 64ULL << 20;
+	c->net_probe_ms = 10000;
 }
 
 const char *pb_backpressure_name(enum pb_backpressure bp)
@@ -47,7 +54,7 @@ uint64_t pb_config_image_size(const struct pb_config *c)
 	return (uint64_t)c->image_width * c->image_height * pb_dtype_size(c->image_dtype);
 }
 
-enum key_type { K_STR, K_U32, K_U64, K_BP, K_DET, K_DTYPE, K_ROI };
+enum key_type { K_STR, K_SSTR, K_U32, K_U64, K_BP, K_DET, K_DTYPE, K_ROI };
 
 struct key {
 	const char *name;
@@ -78,6 +85,13 @@ static const struct key keys[] = {
 	{ "image_height", K_U32, F(image_height), 0, 1U << 20 },
 	{ "image_dtype", K_DTYPE, F(image_dtype), 0, 0 },
 	{ "lanes", K_U32, F(lanes), 1, 8 },
+	{ "net_bind", K_SSTR, F(net_bind), 7, 0 },
+	{ "net_port", K_U32, F(net_port), 1, 65535 },
+	{ "net_window_us", K_U32, F(net_window_us), 0, 10000000 },
+	{ "net_timeout_ms", K_U32, F(net_timeout_ms), 1, 600000 },
+	{ "net_max_images", K_U32, F(net_max_images), 1, 1024 },
+	{ "net_rcvbuf", K_U64, F(net_rcvbuf), 0, 1ULL << 31 },
+	{ "net_probe_ms", K_U32, F(net_probe_ms), 0, 3600000 },
 };
 #undef F
 
@@ -217,6 +231,15 @@ static int load_key(struct ctx *x, const struct key *k, const config_setting_t *
 				    PB_CONFIG_PATH_MAX - 1);
 		snprintf(base + k->off, PB_CONFIG_PATH_MAX, "%s", str);
 		return 0;
+	case K_SSTR:
+		ret = get_str(x, s, k->name, &str);
+		if (ret)
+			return ret;
+		if (strlen(str) < k->min || strlen(str) > 15)
+			return fail(x, s, "'%s' must be an IPv4 address like \"127.0.0.1\", not \"%s\"",
+				    k->name, str);
+		snprintf(base + k->off, 64, "%s", str);
+		return 0;
 	case K_U32:
 		ret = get_uint(x, s, k->name, k->min, k->max, &u);
 		if (!ret)
@@ -349,5 +372,9 @@ int pb_config_equal(const struct pb_config *a, const struct pb_config *b)
 	       a->archive_queue_depth == b->archive_queue_depth &&
 	       a->metrics_port == b->metrics_port && a->detector == b->detector &&
 	       a->image_width == b->image_width && a->image_height == b->image_height &&
-	       a->image_dtype == b->image_dtype && a->lanes == b->lanes;
+	       a->image_dtype == b->image_dtype && a->lanes == b->lanes &&
+	       !strcmp(a->net_bind, b->net_bind) && a->net_port == b->net_port &&
+	       a->net_window_us == b->net_window_us && a->net_timeout_ms == b->net_timeout_ms &&
+	       a->net_max_images == b->net_max_images && a->net_rcvbuf == b->net_rcvbuf &&
+	       a->net_probe_ms == b->net_probe_ms;
 }

@@ -48,6 +48,14 @@ struct pb_roi {
  *   image_width/height 0 = unknown          [image_width, image_height]
  *   image_dtype       uint16                [image_dtype]
  *   lanes             1                     [lanes]
+ *   net_bind          "127.0.0.1"           [net_bind] (network detector)
+ *   net_port          17000                 [net_port]
+ *   net_window_us     1000                  [net_window_us] timestamp tolerance
+ *   net_timeout_ms    1000                  [net_timeout_ms]
+ *   net_max_images    16                    [net_max_images]
+ *   net_rcvbuf        64 MiB                [net_rcvbuf]
+ *   net_probe_ms      10000                 [net_probe_ms] wait for the first
+ *                     image header when the image size is not configured
  */
 struct pb_config {
 	char device[PB_CONFIG_PATH_MAX];
@@ -70,6 +78,13 @@ struct pb_config {
 	uint32_t image_height;
 	enum pb_dtype image_dtype;
 	uint32_t lanes;
+	char net_bind[64];
+	uint32_t net_port;
+	uint32_t net_window_us;
+	uint32_t net_timeout_ms;
+	uint32_t net_max_images;
+	uint64_t net_rcvbuf;
+	uint32_t net_probe_ms;
 };
 
 /* Fill @c with the built-in defaults. */

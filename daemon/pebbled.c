@@ -30,6 +30,8 @@
 #include "sizing.h"
 #include "source_device.h"
 #include "source_npy.h"
+#include "source_net.h"
+#include "npy.h"
 #include "timing.h"
 
 enum {
@@ -40,7 +42,7 @@ static const char usage_text[] =
 "usage: pebbled [-c FILE] [--device PATH | --npy DIR] [--output DIR] [--seconds N]\n"
 "               [--proc-hz N] [--arch-hz N] [--lossless|--drop] [--metrics-port N]\n"
 "               [--progress] [--plan] [--help]\n"
-"       pebbled --verify DIR [--generator]\n"
+"       pebbled --verify DIR [--generator] [--dump OUTDIR]\n"
 "\n"
 "Reads events from a pgpdma device (or replays a directory of .npy images),\n"
 "one event per pebble buffer, processes them (sum/min/max/mean/ROI sums,\n"
@@ -67,6 +69,8 @@ static const char usage_text[] =
 "      --plan            print the buffer plan (seed rules) and exit\n"
 "      --verify DIR      check an archive (a run dir or a dir of runs): checksums,\n"
 "                        record order; with --generator also the generator payloads\n"
+"      --dump OUTDIR     with --verify: write each L1Accept payload as OUTDIR/l1_NNNNNN.npy\n"
+"                        (dtype/geometry from the archive header; raw bytes if unknown)\n"
 "  -h, --help            this text\n"
 "\n"
 "signals: SIGTERM/SIGINT drain in-flight events, close the run, exit;\n"
@@ -84,6 +88,7 @@ struct opts {
 	const char *config;
 	const char *npy;
 	const char *verify;
+	const char *dump;
 	int generator;
 	double rate;
 	int loop;
@@ -156,6 +161,37 @@ static void apply_overrides(struct pb_config *c, const struct opts *o)
 
 /* ---- --verify ------------------------------------------------------- */
 
+static const char *dtype_descr(unsigned int t)
+{
+	static const char *const d[] = { "|u1", "|u1", "<u2", "<u4", "<i2", "<i4", "<f4", "<f8" };
+
+	return t < sizeof(d) / sizeof(d[0]) ? d[t] : "|u1";
+}
+
+static const char *dump_dir;
+static uint64_t dump_n;
+
+static void dump_rec(struct pb_archive_reader *r, const struct pb_ar_rec *rec)
+{
+	struct pb_ar_seg_header sh;
+	char p[4096];
+	uint64_t shape[2];
+	unsigned int isz;
+
+	memset(&sh, 0, sizeof(sh));
+	pb_ar_segment_header(r, 0, &sh);
+	isz = pb_dtype_size(sh.dtype);
+	snprintf(p, sizeof(p), "%s/l1_%06" PRIu64 ".npy", dump_dir, dump_n++);
+	if (isz && sh.width && sh.height && rec->payload_len == (uint64_t)sh.width * sh.height * isz) {
+		shape[0] = sh.height;
+		shape[1] = sh.width;
+		npy_save(p, dtype_descr(sh.dtype), 2, shape, rec->payload, rec->payload_len);
+	} else {
+		shape[0] = rec->payload_len;
+		npy_save(p, "|u1", 1, shape, rec->payload, rec->payload_len);
+	}
+}
+
 static int verify_run(const char *dir, int generator, uint64_t *bad_total)
 {
 	struct pb_archive_reader *r;
@@ -178,6 +214,8 @@ static int verify_run(const char *dir, int generator, uint64_t *bad_total)
 			damaged++;
 		if (rec.hdr.transition == 12) {
 			l1++;
+			if (dump_dir)
+				dump_rec(r, &rec);
 			if (generator && !rec.status && !(rec.hdr.damage & PB_DMG_PAYLOAD)) {
 				if (pb_payload_verify(rec.payload, rec.payload_len) == -1)
 					pok++;
@@ -257,6 +295,7 @@ static int do_verify(const char *dir, int generator)
 struct ctx {
 	struct pb_metrics m;
 	struct pb_pipeline *pl;
+	struct pb_source *net;	/* network-ingress source, else NULL */
 };
 
 static int render(void *arg, char *buf, size_t len)
@@ -272,7 +311,19 @@ static int render(void *arg, char *buf, size_t len)
 		return n;
 	pb_pipeline_get_stats(c->pl, &ps);
 	k = pb_pipeline_format_prometheus(&ps, buf + n, len - (size_t)n);
-	return k < 0 ? k : n + k;
+	if (k < 0)
+		return k;
+	n += k;
+	if (c->net) {
+		struct pb_ni_stats ns;
+
+		pb_source_net_stats(c->net, &ns);
+		k = pb_ni_format_prometheus(&ns, buf + n, len - (size_t)n);
+		if (k < 0)
+			return k;
+		n += k;
+	}
+	return n;
 }
 
 static int take_lock(const char *output_dir, const char *what, int *fd_out)
@@ -336,6 +387,7 @@ int main(int argc, char **argv)
 		{ "no-transitions", no_argument, NULL, 12 },
 		{ "dest", required_argument, NULL, 13 },
 		{ "no-archive", no_argument, NULL, 14 },
+		{ "dump", required_argument, NULL, 15 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -357,7 +409,9 @@ int main(int argc, char **argv)
 	char err[1024], text[16384];
 	uint64_t max_event = 0;
 	sigset_t sigs;
-	int sfd, lockfd = -1, c, ret, rc = EXIT_OK;
+	int sfd, lockfd = -1, c, ret, rc = EXIT_OK, netfd = -1;
+	int network = 0;
+	uint32_t net_dtype = 0, net_w = 0, net_h = 0;
 	struct timespec t0, now;
 	long long tmp;
 
@@ -386,6 +440,7 @@ int main(int argc, char **argv)
 			if (o.ndests < 16) o.dests[o.ndests++] = (uint32_t)tmp;
 			break;
 		case 14: o.no_archive = 1; break;
+		case 15: o.dump = optarg; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_OK;
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
 		}
@@ -394,8 +449,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pebbled: unexpected argument '%s'\n%s", argv[optind], usage_text);
 		return EXIT_USAGE;
 	}
-	if (o.verify)
+	if (o.verify) {
+		if (o.dump && mkdir(o.dump, 0755) < 0 && errno != EEXIST) {
+			fprintf(stderr, "pebbled: --dump %s: %s\n", o.dump, strerror(errno));
+			return EXIT_FAIL;
+		}
+		dump_dir = o.dump;
 		return do_verify(o.verify, o.generator);
+	}
 	if (o.npy && o.device) {
 		fprintf(stderr, "pebbled: --device and --npy exclude each other\n");
 		return EXIT_USAGE;
@@ -406,6 +467,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	apply_overrides(&cfg, &o);
+	network = cfg.detector == PB_DET_NETWORK && !o.npy;
 
 	/* ---- preflight: the plan, before anything is allocated ---- */
 	memset(&si, 0, sizeof(si));
@@ -438,6 +500,31 @@ int main(int argc, char **argv)
 		si.cfg_size = info.buf_size;
 		if (pb_config_image_size(&cfg))
 			si.image_size = pb_config_image_size(&cfg) + (cfg.detector == PB_DET_LINK ? PGPDMA_TH_SIZE : 0);
+		if (network && !si.image_size && !cfg.pebble_buf_size) {
+			/* image size from the first image's header (peeked: it stays queued) */
+			struct pb_net_hdr nh;
+
+			netfd = pb_net_socket(cfg.net_bind, (uint16_t)cfg.net_port, cfg.net_rcvbuf, err, sizeof(err));
+			if (netfd < 0) {
+				say("%s", err);
+				return EXIT_FAIL;
+			}
+			say("image size not configured: waiting up to %u ms for the first image on %s:%u",
+			    cfg.net_probe_ms, cfg.net_bind, cfg.net_port);
+			ret = pb_net_probe(netfd, (int)cfg.net_probe_ms, &nh);
+			if (ret) {
+				say("no image header on %s:%u (%s): set image_width/height/dtype or pebbleBufSize",
+				    cfg.net_bind, cfg.net_port, strerror(-ret));
+				close(netfd);
+				return EXIT_FAIL;
+			}
+			si.image_size = nh.total_size;
+			net_dtype = nh.dtype;
+			net_w = nh.width;
+			net_h = nh.height;
+			say("first image: %" PRIu64 " bytes (%ux%u, %s)", nh.total_size, nh.width, nh.height,
+			    pb_dtype_name(nh.dtype));
+		}
 	}
 	si.archive_buf_count = o.no_archive ? 0 : cfg.archive_queue_depth;
 	si.archive_buf_size = 0;
@@ -451,6 +538,16 @@ int main(int argc, char **argv)
 	if (ret && ret != -ENOMEM && ret != -ENOBUFS) {
 		say("buffer plan: invalid input: %s", strerror(-ret));
 		return EXIT_USAGE;
+	}
+	if (network) {
+		char a[32], b[32];
+
+		printf("network-ingress: DMA memory %s (%" PRIu64 " x %" PRIu64 " B, timing headers of %u B)"
+		       " vs pebble memory %s (%" PRIu64 " x %" PRIu64 " B, one whole image each)\n",
+		       pb_format_bytes(plan.dma_total, a, sizeof(a)), plan.in.cfg_rx_count, plan.in.cfg_size,
+		       2 * PGPDMA_TH_SIZE, pb_format_bytes(plan.pebble_total, b, sizeof(b)),
+		       plan.pebble_count, plan.pebble_size);
+		fflush(stdout);
 	}
 	if (o.plan || ret) {
 		pb_sizing_format(&plan, text, sizeof(text));
@@ -504,8 +601,34 @@ int main(int argc, char **argv)
 		struct pb_npy_options no = { o.npy, o.rate, o.loop, o.transitions, 0 };
 
 		ret = pb_source_npy_open(&src, &no, &env, err, sizeof(err));
+	} else if (network) {
+		struct pb_net_options nopt;
+
+		memset(&nopt, 0, sizeof(nopt));
+		nopt.device = cfg.device;
+		nopt.dests = o.dests;
+		nopt.ndests = o.ndests;
+		nopt.bind = cfg.net_bind;
+		nopt.port = (uint16_t)cfg.net_port;
+		nopt.rcvbuf = cfg.net_rcvbuf;
+		nopt.window_ns = (uint64_t)cfg.net_window_us * 1000ULL;
+		nopt.timeout_ns = (uint64_t)cfg.net_timeout_ms * 1000000ULL;
+		nopt.max_images = cfg.net_max_images;
+		nopt.max_headers = 4096;
+		nopt.hdr_buf_size = cfg.max_transition_size;
+		nopt.hdr_buf_count = 64;
+		nopt.fd = netfd;
+		ret = pb_source_net_open(&src, &nopt, &env, err, sizeof(err));
+		if (ret && netfd >= 0)
+			close(netfd);
+		if (!ret) {
+			ctx.net = src;
+			src->dtype = net_dtype;
+			src->width = net_w;
+			src->height = net_h;
+		}
 	} else {
-		struct pb_device_options dopt = { cfg.device, o.dests, o.ndests, 0, -1 };
+		struct pb_device_options dopt = { cfg.device, o.dests, o.ndests, 0, -1, 0 };
 
 		ret = pb_source_device_open(&src, &dopt, &env, err, sizeof(err));
 	}
@@ -533,7 +656,7 @@ int main(int argc, char **argv)
 	po.width = src->width ? src->width : cfg.image_width;
 	po.height = src->height ? src->height : cfg.image_height;
 	po.lanes = cfg.lanes;
-	po.detector = o.npy ? "npy-replay" : "pgpdma";
+	po.detector = o.npy ? "npy-replay" : network ? "pgpdma-network" : "pgpdma";
 	po.proc.dtype = po.dtype;
 	po.proc.width = po.width;
 	po.proc.header_bytes = cfg.detector == PB_DET_LINK ? PGPDMA_TH_SIZE : 0;
@@ -655,10 +778,18 @@ int main(int argc, char **argv)
 			fputs(text, stdout);
 		if (pb_pipeline_format_summary(&pst, text, sizeof(text)) > 0)
 			fputs(text, stdout);
+		if (network) {
+			struct pb_ni_stats ns;
+
+			pb_source_net_stats(src, &ns);
+			if (pb_ni_format_summary(&ns, text, sizeof(text)) > 0)
+				fputs(text, stdout);
+		}
 		if (!o.npy) {
 			struct pgpdma_stats ds;
 
-			if (!pst.src.device_lost && pb_source_device_stats(src, &ds) == 0)
+			if (!pst.src.device_lost &&
+			    pb_source_device_stats(network ? pb_source_net_device(src) : src, &ds) == 0)
 				printf("DRIVER: rx_frames=%llu  drop_nobuf=%llu  drop_unclaimed=%llu  deadtime_events=%llu"
 				       "  deadtime_ms=%.3f  errors=%llu\n",
 				       (unsigned long long)ds.rx_frames, (unsigned long long)ds.rx_drop_nobuf,

@@ -32,6 +32,7 @@ struct dev_src {
 	uint32_t batch;
 	int verify_opt;
 	int verify;
+	int nowait;
 	struct timespec last_engine_check;
 	struct pgpdma_rx_desc *descs;
 	uint32_t ndesc, pos;
@@ -144,7 +145,7 @@ static int refill(struct dev_src *d)
 		struct pollfd pfd[2] = { { d->dev.fd, POLLIN, 0 }, { d->efd, POLLIN, 0 } };
 
 		check_engine(d);
-		if (stopped(d))
+		if (stopped(d) || d->nowait)
 			return 0;
 		ret = poll(pfd, 2, 500);
 		if (ret > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
@@ -315,6 +316,11 @@ static void dev_stats(struct pb_source *s, struct pb_source_stats *st)
 	*st = ((struct dev_src *)s)->st;
 }
 
+int pb_source_device_fd(struct pb_source *s)
+{
+	return ((struct dev_src *)s)->dev.fd;
+}
+
 int pb_source_device_stats(struct pb_source *s, struct pgpdma_stats *st)
 {
 	return pgpdma_stats(&((struct dev_src *)s)->dev, st);
@@ -369,6 +375,7 @@ int pb_source_device_open(struct pb_source **out, const struct pb_device_options
 	if (d->batch > PGPDMA_MAX_BATCH)
 		d->batch = PGPDMA_MAX_BATCH;
 	d->verify_opt = o->verify;
+	d->nowait = o->nowait;
 	snprintf(d->path, sizeof(d->path), "%s", o->path);
 	d->descs = calloc(d->batch, sizeof(*d->descs));
 	d->ret = calloc(d->batch, sizeof(*d->ret));

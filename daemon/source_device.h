@@ -45,6 +45,8 @@
  * @ndests: entries in @dests
  * @batch:  RX_READ batch (1..PGPDMA_MAX_BATCH), 0 = 256
  * @verify: 1 = always verify payloads, 0 = never, -1 = auto (see above)
+ * @nowait: 1 = next() never blocks: with nothing ready it returns 0 at
+ *          once (the caller polls pb_source_device_fd(); network ingress)
  */
 struct pb_device_options {
 	const char *path;
@@ -52,6 +54,7 @@ struct pb_device_options {
 	unsigned int ndests;
 	uint32_t batch;
 	int verify;
+	int nowait;
 };
 
 /**
@@ -68,6 +71,9 @@ int pb_device_probe(const char *path, struct pgpdma_info *info);
  */
 int pb_source_device_open(struct pb_source **s, const struct pb_device_options *o,
 			  const struct pb_source_env *env, char *err, size_t errlen);
+
+/* The device's file descriptor (for poll(POLLIN) with nowait). */
+int pb_source_device_fd(struct pb_source *s);
 
 /* Driver counters of the source's device (for the exit report). */
 int pb_source_device_stats(struct pb_source *s, struct pgpdma_stats *st);
