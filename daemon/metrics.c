@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "metrics.h"
+#include "textbuf.h"
 
 void pb_metrics_init(struct pb_metrics *m)
 {
@@ -67,68 +68,40 @@ void pb_metrics_snapshot(const struct pb_metrics *m, struct pb_metrics_snapshot 
 	pb_metrics_derive(s);
 }
 
-struct out {
-	char *buf;
-	size_t len, pos;
-	int trunc;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void out(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = o->pos < o->len ? o->len - o->pos : 0;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(room ? o->buf + o->pos : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= room)
-		o->trunc = 1;
-	o->pos += (size_t)n;
-}
-
-static int finish(struct out *o)
-{
-	return o->trunc ? -ENOSPC : (int)o->pos;
-}
-
 int pb_metrics_format_summary(const struct pb_metrics_snapshot *s, char *buf, size_t len)
 {
-	struct out o = { buf, len, 0, 0 };
+	struct pb_textbuf o = PB_TEXTBUF(buf, len);
 
 	if (!s || !buf || !len)
 		return -EINVAL;
 	buf[0] = '\0';
-	out(&o, "=== Component Stats ===\n");
-	out(&o, "DMA:    produced=%" PRIu64 "  archived_offered=%" PRIu64 "  pool_exhaust=%" PRIu64 "\n",
+	pb_textbuf_printf(&o, "=== Component Stats ===\n");
+	pb_textbuf_printf(&o, "DMA:    produced=%" PRIu64 "  archived_offered=%" PRIu64 "  pool_exhaust=%" PRIu64 "\n",
 	    s->dma_frames, s->dma_arch_offered, s->dma_pool_exhaust);
-	out(&o, "PROC:   frames=%" PRIu64 "  stale_desc=%" PRIu64 "  empty_polls=%" PRIu64
+	pb_textbuf_printf(&o, "PROC:   frames=%" PRIu64 "  stale_desc=%" PRIu64 "  empty_polls=%" PRIu64
 	    " dropped_proc_queue=%" PRIu64 "\n",
 	    s->proc_frames, s->proc_stale_desc, s->proc_empty_polls, s->drops_proc_queue);
-	out(&o, "ARCH:   frames=%" PRIu64 "  bytes=%" PRIu64 "  rotations=%" PRIu64
+	pb_textbuf_printf(&o, "ARCH:   frames=%" PRIu64 "  bytes=%" PRIu64 "  rotations=%" PRIu64
 	    "  stale_desc=%" PRIu64 "  io_errors=%" PRIu64 " dropped_arch_queue=%" PRIu64 "\n",
 	    s->arch_frames, s->arch_bytes, s->arch_rotations, s->arch_stale_desc,
 	    s->arch_io_errors, s->drops_arch_queue);
-	out(&o, "\n=== End-to-end Throughput ===\n");
-	out(&o, "Elapsed: %.3f s\n", s->elapsed_sec);
-	out(&o, "DMA:     %.1f fps\n", s->dma_fps);
-	out(&o, "PROC:    %.1f fps\n", s->proc_fps);
-	out(&o, "ARCH:    %.1f fps | %.3f GB/s (%.3f GiB/s)\n",
+	pb_textbuf_printf(&o, "\n=== End-to-end Throughput ===\n");
+	pb_textbuf_printf(&o, "Elapsed: %.3f s\n", s->elapsed_sec);
+	pb_textbuf_printf(&o, "DMA:     %.1f fps\n", s->dma_fps);
+	pb_textbuf_printf(&o, "PROC:    %.1f fps\n", s->proc_fps);
+	pb_textbuf_printf(&o, "ARCH:    %.1f fps | %.3f GB/s (%.3f GiB/s)\n",
 	    s->arch_fps, s->arch_gbps, s->arch_gibps);
-	return finish(&o);
+	return pb_textbuf_finish(&o);
 }
 
 int pb_metrics_format_progress(const struct pb_metrics_snapshot *s, char *buf, size_t len)
 {
-	struct out o = { buf, len, 0, 0 };
+	struct pb_textbuf o = PB_TEXTBUF(buf, len);
 
 	if (!s || !buf || !len)
 		return -EINVAL;
 	buf[0] = '\0';
-	out(&o, "[%7.1fs] dma %" PRIu64 " (%.1f fps) proc %" PRIu64 " (%.1f fps) arch %" PRIu64
+	pb_textbuf_printf(&o, "[%7.1fs] dma %" PRIu64 " (%.1f fps) proc %" PRIu64 " (%.1f fps) arch %" PRIu64
 	    " (%.1f fps, %.3f GB/s) drops proc=%" PRIu64 " arch=%" PRIu64 " exhaust=%" PRIu64
 	    " in_use dma=%" PRIu64 " pebble=%" PRIu64 " tr=%" PRIu64 " jumps=%" PRIu64
 	    " io_err=%" PRIu64,
@@ -137,23 +110,23 @@ int pb_metrics_format_progress(const struct pb_metrics_snapshot *s, char *buf, s
 	    s->drops_arch_queue, s->dma_pool_exhaust, s->drp_dma_in_use,
 	    s->drp_pebble_in_use, s->drp_trbufs_in_use, s->drp_num_pgp_jump,
 	    s->arch_io_errors);
-	return finish(&o);
+	return pb_textbuf_finish(&o);
 }
 
-static void prom_u64(struct out *o, const char *name, const char *type, const char *help,
+static void prom_u64(struct pb_textbuf *o, const char *name, const char *type, const char *help,
 		     uint64_t v)
 {
-	out(o, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, v);
+	pb_textbuf_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, v);
 }
 
-static void prom_dbl(struct out *o, const char *name, const char *help, double v)
+static void prom_dbl(struct pb_textbuf *o, const char *name, const char *help, double v)
 {
-	out(o, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
+	pb_textbuf_printf(o, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
 }
 
 int pb_metrics_format_prometheus(const struct pb_metrics_snapshot *s, char *buf, size_t len)
 {
-	struct out o = { buf, len, 0, 0 };
+	struct pb_textbuf o = PB_TEXTBUF(buf, len);
 
 	if (!s || !buf || !len)
 		return -EINVAL;
@@ -173,5 +146,5 @@ int pb_metrics_format_prometheus(const struct pb_metrics_snapshot *s, char *buf,
 	PB_METRICS_GAUGES(PB_M_PROM_G)
 #undef PB_M_PROM_G
 	prom_dbl(&o, "drp_event_rate", "Event rate in events per second", s->drp_event_rate);
-	return finish(&o);
+	return pb_textbuf_finish(&o);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <linux/pgpdma.h>
 #include "sizing.h"
+#include "textbuf.h"
 
 uint64_t pb_sizing_next_pow2(uint64_t n)
 {
@@ -164,35 +165,12 @@ const char *pb_rule_result_name(enum pb_rule_result r)
 	return "????";
 }
 
-struct out {
-	char *buf;
-	size_t len, pos;
-	int trunc;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void out(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = o->pos < o->len ? o->len - o->pos : 0;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(room ? o->buf + o->pos : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= room)
-		o->trunc = 1;
-	o->pos += (size_t)n;
-}
-
 #define B(v, s) pb_format_bytes((v), s, sizeof(s))
 
 int pb_sizing_format(const struct pb_sizing_plan *p, char *buf, size_t len)
 {
 	const struct pb_sizing_input *in;
-	struct out o = { buf, len, 0, 0 };
+	struct pb_textbuf o = PB_TEXTBUF(buf, len);
 	char a[32], b[32], c[32], d[32], e[32], f[32];
 	const char *st;
 
@@ -200,77 +178,75 @@ int pb_sizing_format(const struct pb_sizing_plan *p, char *buf, size_t len)
 		return -EINVAL;
 	in = &p->in;
 	buf[0] = '\0';
-	out(&o, "pebbled buffer plan: %s detector, %u lane%s, image %s\n",
+	pb_textbuf_printf(&o, "pebbled buffer plan: %s detector, %u lane%s, image %s\n",
 	    in->kind == PB_DET_LINK ? "link (PGP)" : "network-ingress (PVA)",
 	    in->lanes, in->lanes == 1 ? "" : "s",
 	    in->image_size ? B(in->image_size, a) : "size unknown");
-	out(&o, "  %-12s %10s x %-12s = %s\n", "pool", "count", "size", "total");
-	out(&o, "  %-12s %10" PRIu64 " x %-12s = %-12s (cfgRxCount x cfgSize, driver)\n",
+	pb_textbuf_printf(&o, "  %-12s %10s x %-12s = %s\n", "pool", "count", "size", "total");
+	pb_textbuf_printf(&o, "  %-12s %10" PRIu64 " x %-12s = %-12s (cfgRxCount x cfgSize, driver)\n",
 	    "DMA", in->cfg_rx_count, B(in->cfg_size, a), B(p->dma_total, b));
-	out(&o, "  %-12s %10" PRIu64 " x %-12s = %-12s (pebbleBufCount %s, pebbleBufSize %s)\n",
+	pb_textbuf_printf(&o, "  %-12s %10" PRIu64 " x %-12s = %-12s (pebbleBufCount %s, pebbleBufSize %s)\n",
 	    "pebble", p->pebble_count, B(p->pebble_size, a), B(p->pebble_total, b),
 	    p->pebble_count_auto ? "auto: next power of two >= cfgRxCount" : "set",
 	    p->pebble_size_auto ? (in->kind == PB_DET_LINK ?
 				   "auto: lanes x cfgSize or image" : "auto: image size")
 				: "set");
-	out(&o, "  %-12s %10" PRIu64 " x %-12s = %-12s (tied 1:1 to pebbleBufCount, largest transition)\n",
+	pb_textbuf_printf(&o, "  %-12s %10" PRIu64 " x %-12s = %-12s (tied 1:1 to pebbleBufCount, largest transition)\n",
 	    "transition", p->trbuf_count, B(p->trbuf_size, a), B(p->trbuf_total, b));
-	out(&o, "  %-12s %10" PRIu64 " x %-12s = %-12s (archive write buffers)\n",
+	pb_textbuf_printf(&o, "  %-12s %10" PRIu64 " x %-12s = %-12s (archive write buffers)\n",
 	    "archive", in->archive_buf_count, B(in->archive_buf_size, a), B(p->archive_total, b));
-	out(&o, "  %-12s %10s   %-12s = %-12s (%" PRIu64 " bytes)\n",
+	pb_textbuf_printf(&o, "  %-12s %10s   %-12s = %-12s (%" PRIu64 " bytes)\n",
 	    "total", "", "", B(p->grand_total, a), p->grand_total);
-	out(&o, "  %-12s %10s   %-12s = %s\n", "available", "", "",
+	pb_textbuf_printf(&o, "  %-12s %10s   %-12s = %s\n", "available", "", "",
 	    in->mem_available ? B(in->mem_available, a) : "unknown");
 
-	out(&o, "balance rules:\n");
+	pb_textbuf_printf(&o, "balance rules:\n");
 	st = pb_rule_result_name(p->rule[PB_RULE_DMA_IMAGE]);
 	if (in->kind == PB_DET_LINK) {
 		if (in->image_size)
-			out(&o, "  [%s] cfgRxCount x cfgSize >= one image: %" PRIu64 " x %s = %s %s %s\n",
+			pb_textbuf_printf(&o, "  [%s] cfgRxCount x cfgSize >= one image: %" PRIu64 " x %s = %s %s %s\n",
 			    st, in->cfg_rx_count, B(in->cfg_size, a), B(p->dma_total, b),
 			    p->dma_total >= in->image_size ? ">=" : "<", B(in->image_size, c));
 		else
-			out(&o, "  [%s] cfgRxCount x cfgSize >= one image: %" PRIu64 " x %s = %s, image size unknown\n",
+			pb_textbuf_printf(&o, "  [%s] cfgRxCount x cfgSize >= one image: %" PRIu64 " x %s = %s, image size unknown\n",
 			    st, in->cfg_rx_count, B(in->cfg_size, a), B(p->dma_total, b));
 	} else {
-		out(&o, "  [%s] cfgSize >= one timing header (network-ingress: DMA carries timing headers only): %s %s %u B\n",
+		pb_textbuf_printf(&o, "  [%s] cfgSize >= one timing header (network-ingress: DMA carries timing headers only): %s %s %u B\n",
 		    st, B(in->cfg_size, a), in->cfg_size >= PGPDMA_TH_SIZE ? ">=" : "<",
 		    PGPDMA_TH_SIZE);
 	}
 	st = pb_rule_result_name(p->rule[PB_RULE_PEBBLE_IMAGE]);
 	if (in->image_size)
-		out(&o, "  [%s] pebbleBufSize >= one image: %s %s %s\n", st,
+		pb_textbuf_printf(&o, "  [%s] pebbleBufSize >= one image: %s %s %s\n", st,
 		    B(p->pebble_size, a), p->pebble_size >= in->image_size ? ">=" : "<",
 		    B(in->image_size, b));
 	else
-		out(&o, "  [%s] pebbleBufSize >= one image: image size unknown\n", st);
+		pb_textbuf_printf(&o, "  [%s] pebbleBufSize >= one image: image size unknown\n", st);
 	st = pb_rule_result_name(p->rule[PB_RULE_PEBBLE_FITS]);
 	if (in->mem_available)
-		out(&o, "  [%s] pebbleBufCount x pebbleBufSize fits: %" PRIu64 " x %s = %s %s %s available\n",
+		pb_textbuf_printf(&o, "  [%s] pebbleBufCount x pebbleBufSize fits: %" PRIu64 " x %s = %s %s %s available\n",
 		    st, p->pebble_count, B(p->pebble_size, a), B(p->pebble_total, b),
 		    p->pebble_total <= in->mem_available ? "<=" : ">", B(in->mem_available, c));
 	else
-		out(&o, "  [%s] pebbleBufCount x pebbleBufSize fits: %" PRIu64 " x %s = %s, available memory unknown\n",
+		pb_textbuf_printf(&o, "  [%s] pebbleBufCount x pebbleBufSize fits: %" PRIu64 " x %s = %s, available memory unknown\n",
 		    st, p->pebble_count, B(p->pebble_size, a), B(p->pebble_total, b));
 	st = pb_rule_result_name(p->rule[PB_RULE_TOTAL_FITS]);
 	if (in->mem_available)
-		out(&o, "  [%s] DMA + pebble + transition + archive fits: %s + %s + %s + %s = %s %s %s available\n",
+		pb_textbuf_printf(&o, "  [%s] DMA + pebble + transition + archive fits: %s + %s + %s + %s = %s %s %s available\n",
 		    st, B(p->dma_total, a), B(p->pebble_total, b), B(p->trbuf_total, c),
 		    B(p->archive_total, d), B(p->grand_total, e),
 		    p->grand_total <= in->mem_available ? "<=" : ">", B(in->mem_available, f));
 	else
-		out(&o, "  [%s] DMA + pebble + transition + archive fits: total %s, available memory unknown\n",
+		pb_textbuf_printf(&o, "  [%s] DMA + pebble + transition + archive fits: total %s, available memory unknown\n",
 		    st, B(p->grand_total, a));
 	if (!p->ok) {
-		out(&o, "plan refused. Keep cfgRxCount low (just enough for one image) and use\n"
+		pb_textbuf_printf(&o, "plan refused. Keep cfgRxCount low (just enough for one image) and use\n"
 			"pebbleBufCount to bound the events in flight; pebble and transition\n"
 			"buffers are large, so count x size grows fast.\n");
 	} else {
-		out(&o, "plan fits.\n");
+		pb_textbuf_printf(&o, "plan fits.\n");
 	}
-	if (o.trunc)
-		return -ENOSPC;
-	return (int)o.pos;
+	return pb_textbuf_finish(&o);
 }
 
 int pb_meminfo_available(const char *path, uint64_t *bytes)
