@@ -17,16 +17,8 @@ FIXTURE(gen) {
 
 FIXTURE_SETUP(gen)
 {
-	int r;
-
-	self->d.fd = -1;
-	r = pg_dev_open(&self->d, O_RDWR, true);
-	if (r == -ENOENT)
-		SKIP(return, "%s missing (module not loaded)", pg_dev_path());
-	ASSERT_EQ(0, r);
-	ASSERT_EQ(0, pg_engine_idle(self->d.fd));
-	ASSERT_EQ(0, pg_set_dest_one(self->d.fd, MYDEST));
-	ASSERT_LE(0, pg_drain(self->d.fd, 0));
+	if (!pg_fixture_open(&self->d, MYDEST))
+		return;
 	self->cap = 8 * (size_t)self->d.info.buf_size + 4096;
 	self->buf = malloc(self->cap);
 	ASSERT_NE(NULL, self->buf);
@@ -36,13 +28,7 @@ FIXTURE_SETUP(gen)
 FIXTURE_TEARDOWN(gen)
 {
 	free(self->buf);
-	if (self->d.fd < 0)
-		return;
-	EXPECT_EQ(0, pg_engine_idle(self->d.fd));
-	EXPECT_LE(0, pg_drain(self->d.fd, 20));
-	check_states(self->d.fd);
-	pg_dev_close(&self->d);
-	check_idle();
+	pg_fixture_close(&self->d, 20);
 }
 
 /* Continuity checker over a stream of frames of one dest. */

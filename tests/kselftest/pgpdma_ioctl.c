@@ -19,27 +19,13 @@ FIXTURE(dev) {
 
 FIXTURE_SETUP(dev)
 {
-	int r;
-
-	self->d.fd = -1;
-	r = pg_dev_open(&self->d, O_RDWR, true);
-	if (r == -ENOENT)
-		SKIP(return, "%s missing (module not loaded)", pg_dev_path());
-	ASSERT_EQ(0, r);
-	ASSERT_EQ(0, pg_engine_idle(self->d.fd));
-	ASSERT_EQ(0, pg_set_dest_one(self->d.fd, MYDEST));
-	ASSERT_LE(0, pg_drain(self->d.fd, 0));
-	check_states(self->d.fd);
+	if (!pg_fixture_open(&self->d, MYDEST))
+		return;
 }
 
 FIXTURE_TEARDOWN(dev)
 {
-	if (self->d.fd < 0)
-		return;
-	EXPECT_EQ(0, pg_engine_idle(self->d.fd));
-	check_states(self->d.fd);
-	pg_dev_close(&self->d);
-	check_idle();
+	pg_fixture_close(&self->d, 0);
 }
 
 /* Fields that an ioctl failing with -EINVAL/-EFAULT must not change. */

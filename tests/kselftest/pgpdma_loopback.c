@@ -18,16 +18,8 @@ FIXTURE(lb) {
 
 FIXTURE_SETUP(lb)
 {
-	int r;
-
-	self->d.fd = -1;
-	r = pg_dev_open(&self->d, O_RDWR, true);
-	if (r == -ENOENT)
-		SKIP(return, "%s missing (module not loaded)", pg_dev_path());
-	ASSERT_EQ(0, r);
-	ASSERT_EQ(0, pg_engine_idle(self->d.fd));
-	ASSERT_EQ(0, pg_set_dest_one(self->d.fd, MYDEST));
-	ASSERT_LE(0, pg_drain(self->d.fd, 0));
+	if (!pg_fixture_open(&self->d, MYDEST))
+		return;
 	ASSERT_EQ(0, pg_loopback(self->d.fd, PGPDMA_ENGF_LOSSLESS));
 	self->cap = 4 * (size_t)self->d.info.buf_size + 64;
 	self->buf = malloc(self->cap);
@@ -38,12 +30,7 @@ FIXTURE_SETUP(lb)
 FIXTURE_TEARDOWN(lb)
 {
 	free(self->buf);
-	if (self->d.fd < 0)
-		return;
-	EXPECT_EQ(0, pg_engine_idle(self->d.fd));
-	check_states(self->d.fd);
-	pg_dev_close(&self->d);
-	check_idle();
+	pg_fixture_close(&self->d, 0);
 }
 
 /* Zero-copy send of len bytes of pattern(seed) to dest; 0 or -errno. */

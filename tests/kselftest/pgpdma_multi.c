@@ -16,28 +16,13 @@ FIXTURE(mp) {
 
 FIXTURE_SETUP(mp)
 {
-	int r;
-
-	self->d.fd = -1;
-	r = pg_dev_open(&self->d, O_RDWR, true);
-	if (r == -ENOENT)
-		SKIP(return, "%s missing (module not loaded)", pg_dev_path());
-	ASSERT_EQ(0, r);
-	ASSERT_EQ(0, pg_engine_idle(self->d.fd));
-	ASSERT_EQ(0, pg_set_dest_one(self->d.fd, DEST_A));
-	ASSERT_LE(0, pg_drain(self->d.fd, 0));
-	check_states(self->d.fd);
+	if (!pg_fixture_open(&self->d, DEST_A))
+		return;
 }
 
 FIXTURE_TEARDOWN(mp)
 {
-	if (self->d.fd < 0)
-		return;
-	EXPECT_EQ(0, pg_engine_idle(self->d.fd));
-	EXPECT_LE(0, pg_drain(self->d.fd, 20));
-	check_states(self->d.fd);
-	pg_dev_close(&self->d);
-	check_idle();
+	pg_fixture_close(&self->d, 20);
 }
 
 static int wait_child(pid_t pid)

@@ -675,4 +675,43 @@ static inline int pg_read_file(const char *path, char *buf, size_t cap)
 	return (int)tot;
 }
 
+/*
+ * The fixture steps every test file shares. pg_fixture_open(): open the
+ * device (the test is skipped when the module is not loaded), engine idle,
+ * claim @dest, drain what is queued, check the invariant. Returns false
+ * when the test was skipped. pg_fixture_close(): engine idle, drain (up to
+ * @drain_ms), check the invariant, close, and check no buffer is held.
+ */
+static inline bool __pg_fixture_open(struct __test_metadata *_metadata,
+				     struct pg_dev *d, unsigned int dest)
+{
+	int r;
+
+	d->fd = -1;
+	r = pg_dev_open(d, O_RDWR, true);
+	if (r == -ENOENT)
+		SKIP(return false, "%s missing (module not loaded)", pg_dev_path());
+	ASSERT_EQ(0, r);	/* a failed ASSERT ends the test (longjmp) */
+	ASSERT_EQ(0, pg_engine_idle(d->fd));
+	ASSERT_EQ(0, pg_set_dest_one(d->fd, dest));
+	ASSERT_LE(0, pg_drain(d->fd, 0));
+	check_states(d->fd);
+	return true;
+}
+#define pg_fixture_open(d, dest) __pg_fixture_open(_metadata, (d), (dest))
+
+static inline void __pg_fixture_close(struct __test_metadata *_metadata,
+				      struct pg_dev *d, int drain_ms)
+{
+	if (d->fd < 0)
+		return;
+	EXPECT_EQ(0, pg_engine_idle(d->fd));
+	if (drain_ms)
+		EXPECT_LE(0, pg_drain(d->fd, drain_ms));
+	check_states(d->fd);
+	pg_dev_close(d);
+	check_idle();
+}
+#define pg_fixture_close(d, drain_ms) __pg_fixture_close(_metadata, (d), (drain_ms))
+
 #endif /* PGPDMA_UTIL_H */
