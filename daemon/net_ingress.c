@@ -298,18 +298,60 @@ void pb_ni_count_rx(struct pb_ni *m, uint64_t bytes)
 
 void pb_ni_set_socket_drops(struct pb_ni *m, uint64_t total)
 {
-	m->st.drops_socket = total;
+	if (total > m->st.drops_socket)	/* a running total: never goes back */
+		m->st.drops_socket = total;
 }
 
+/*
+ * The pending L1 header that takes @im (as reconcile() would pick it: the
+ * nearest; a tie to the header of the image's pulse ID, then the older),
+ * or NULL if no pending header claims it.
+ */
+static struct hent *claimer(struct pb_ni *m, const struct img *im)
+{
+	struct hent *best = NULL;
+	uint64_t bd = 0;
+
+	for (unsigned int k = 0; k < m->n; k++) {
+		struct hent *e = fifo_at(m, k);
+		uint64_t d;
+
+		if (!e->l1 || e->state != H_PENDING ||
+		    key_cmp(m, im->pulse, im->t, e->ev.pulse_id, e->t) != 0)
+			continue;
+		d = (im->pulse && e->ev.pulse_id) ? 0 : dist(im->t, e->t);
+		if (!best || d < bd ||
+		    (d == bd && im->pulse == e->ev.pulse_id && im->pulse != best->ev.pulse_id)) {
+			best = e;
+			bd = d;
+		}
+	}
+	return best;
+}
+
+/*
+ * A free image slot. When all are in use the oldest image gives its slot
+ * up: if a pending header claims it, that header is resolved with it now
+ * (matched, or truncated if fragments are still missing: the data that
+ * arrived is kept and the header is counted as forced); otherwise it is
+ * dropped as unmatched.
+ */
 static struct img *new_slot(struct pb_ni *m)
 {
 	struct img *old = NULL;
+	struct hent *e;
 
 	for (unsigned int i = 0; i < m->o.max_images; i++) {
 		if (!m->img[i].used)
 			return &m->img[i];
 		if (!old || m->img[i].order < old->order)
 			old = &m->img[i];
+	}
+	e = claimer(m, old);
+	if (e) {
+		m->st.forced++;
+		resolve_image(m, e, old);	/* frees the slot, the pebble goes with the event */
+		return old;
 	}
 	m->st.unmatched++;
 	reject(m, old->frame_id);

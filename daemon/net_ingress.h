@@ -43,7 +43,9 @@
  * header whose pulse ID equals the image's, then to the older header.
  *
  * Bounds: at most max_images images in assembly/pending (each holds one
- * pebble; when full the oldest is dropped, unmatched), at most
+ * pebble; when full the oldest gives its slot up: if a pending header
+ * claims it, that header is resolved with it at once (truncated if
+ * incomplete, counted as forced), else it is dropped, unmatched), at most
  * max_headers headers pending (when full the oldest L1 is resolved at
  * once: timed out). Nothing waits longer than timeout_ns.
  *
@@ -76,7 +78,7 @@
 	X(drops_pool, "Images dropped: no free pebble") \
 	X(drops_socket, "Datagrams the kernel dropped (socket buffer full, SO_RXQ_OVFL)") \
 	X(headers, "L1Accept timing headers received") \
-	X(forced, "Headers resolved early because the pending table was full")
+	X(forced, "Headers resolved early because the header table or the image table was full")
 
 struct pb_ni_stats {
 #define PB_NI_FIELD(n, h) uint64_t n;

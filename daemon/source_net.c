@@ -14,8 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/pgpdma.h>
+#include <linux/sock_diag.h>
 #include "source_device.h"
 #include "source_net.h"
+
+#define RX_BATCH_BYTES	(4U << 20)	/* datagram bytes per batch between header reads */
 
 struct net_src {
 	struct pb_source base;
@@ -94,14 +97,30 @@ static int stopped(const struct net_src *n)
 	return n->base.env.stop && atomic_load(n->base.env.stop);
 }
 
+/*
+ * Datagrams the kernel dropped on this socket so far. SO_RXQ_OVFL only
+ * reports the total on the next datagram received, so drops at the end of
+ * a burst would stay unseen: read sk_drops with SO_MEMINFO as well.
+ */
+static void read_socket_drops(struct net_src *n)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+
+	if (n->fd >= 0 && getsockopt(n->fd, SOL_SOCKET, SO_MEMINFO, mi, &len) == 0 &&
+	    len > SK_MEMINFO_DROPS * sizeof(uint32_t))
+		pb_ni_set_socket_drops(n->m, mi[SK_MEMINFO_DROPS]);
+}
+
 static void publish(struct net_src *n)
 {
+	read_socket_drops(n);
 	pthread_mutex_lock(&n->lock);
 	pb_ni_get_stats(n->m, &n->snap);
 	pthread_mutex_unlock(&n->lock);
 }
 
-/* One datagram: 1 = handled, 0 = none queued, <0 error. */
+/* One datagram: >0 = handled (its length, at least 1), 0 = none queued, <0 error. */
 static int recv_one(struct net_src *n, uint64_t now)
 {
 	uint8_t hb[PB_NET_HDR_SIZE];
@@ -157,7 +176,7 @@ static int recv_one(struct net_src *n, uint64_t now)
 		}
 	if (ok)
 		pb_ni_frag_commit(n->m, &d, (size_t)r == dlen && !(mh.msg_flags & MSG_TRUNC), now);
-	return 1;
+	return r > 0 ? (int)r : 1;
 }
 
 /* A header event from the inner device source: hand it to the matcher. */
@@ -207,8 +226,10 @@ static int net_next(struct pb_source *s, struct pb_event *ev)
 		uint64_t now, dl;
 		int r, progress = 0, blocked = 0, ms;
 
-		if (stopped(n))
+		if (stopped(n)) {
+			publish(n);
 			return 0;
+		}
 		now = mono_ns();
 		r = pb_ni_next_event(n->m, now, ev);
 		if (r == 1) {
@@ -239,10 +260,17 @@ static int net_next(struct pb_source *s, struct pb_event *ev)
 				return r == -EINTR ? 0 : r;
 			progress = 1;
 		}
-		for (int k = 0; k < 512; k++) {
+		/*
+		 * A bounded batch (datagrams and bytes), so that the timing
+		 * headers on the DMA ring are read between the fragments of a
+		 * big image, not only after it (64 KiB datagrams: 512 of them
+		 * would be 32 MiB of copying).
+		 */
+		for (size_t k = 0, got = 0; k < 512 && got < RX_BATCH_BYTES; k++) {
 			r = recv_one(n, mono_ns());
 			if (r <= 0)
 				break;
+			got += (size_t)r;
 			progress = 1;
 		}
 		if (progress)

@@ -60,6 +60,19 @@ conf() {
 	} >"$W/$name/pebbled.conf"
 }
 
+# wait_for FILE PATTERN TENTHS [PID]: until a line of FILE matches PATTERN
+# (grep), at most TENTHS x 0.1 s, or until process PID is gone
+wait_for() {
+	w=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		[ "$w" -ge "$3" ] && return 1
+		[ -n "$4" ] && ! kill -0 "$4" 2>/dev/null && return 1
+		sleep 0.1 2>/dev/null || sleep 1
+		w=$((w + 1))
+	done
+	return 0
+}
+
 # run NAME COUNT RATE [pvasend args...]: one acquisition; sets $pid_rc
 run() {
 	name=$1 cnt=$2 rate=$3
@@ -67,14 +80,19 @@ run() {
 	d=$W/$name
 	"$P" -c "$d/pebbled.conf" >"$d/stdout.txt" 2>"$d/stderr.txt" &
 	pid=$!
-	sleep 1
+	# pebbled owns the device and the socket once it says "started:"
+	# (allocating and locking a big pebble pool takes a while in TCG)
+	wait_for "$d/stderr.txt" 'pebbled: started:' 600 "$pid" || echo "# pebbled did not start in time"
 	for t in Configure BeginRun Enable; do
 		"$C" -d "$D" inject "$t" >>"$d/pgpctl.txt" 2>&1 || echo "# inject $t failed"
 	done
+	# every transition takes a pulse ID: read the next one once they are all out
+	wait_for "$PROC" '^inject queued *: 0$' 100 || echo "# injections still queued"
 	first=$(sed -n 's/^next pulse id *: *//p' "$PROC")
 	echo "# $name: first L1 pulse $first, $cnt images at $rate Hz"
 	"$C" -d "$D" engine start --rate "$rate" --size 64 --count "$cnt" >>"$d/pgpctl.txt" 2>&1 ||
 		echo "# engine start failed"
+	cat "$PROC" >"$d/proc-running.txt"
 	"$S" --to "127.0.0.1:$PORT" --rate "$rate" --count "$cnt" --first-pulse "$first" "$@" \
 		>"$d/pvasend.txt" 2>&1 &
 	spid=$!
@@ -91,25 +109,26 @@ run() {
 	wait "$pid"
 	pid_rc=$?
 	[ "$pid_rc" = 0 ] || show "$d/stderr.txt"
-	grep -E 'MATCH:|NET:' "$d/stdout.txt" | sed 's/^/# /'
+	grep -E 'MATCH:|NET:|DRIVER:' "$d/stdout.txt" | sed 's/^/# /'
 	tail -n 1 "$d/pvasend.txt" | sed 's/^/# /'
 }
 
 # compare NAME COUNT IMGDIR: dump the archive and compare every image
 compare() {
-	d=$W/$1
-	rm -rf "$d/dump"
-	"$P" --verify "$d/out" --dump "$d/dump" >"$d/verify.txt" 2>&1
-	vrc=$?
-	bad=0
-	k=0
-	while [ "$k" -lt "$2" ]; do
-		f=$(printf 'l1_%06d.npy' "$k")
-		src=$(printf '%s/img%04d.npy' "$3" "$((k % ${4:-$2}))")
-		cmp -s "$d/dump/$f" "$src" || { bad=$((bad + 1)); echo "# $f differs from $src"; }
-		k=$((k + 1))
+	local cd cvrc cbad ck cf csrc
+	cd=$W/$1
+	rm -rf "$cd/dump"
+	"$P" --verify "$cd/out" --dump "$cd/dump" >"$cd/verify.txt" 2>&1
+	cvrc=$?
+	cbad=0
+	ck=0
+	while [ "$ck" -lt "$2" ]; do
+		cf=$(printf 'l1_%06d.npy' "$ck")
+		csrc=$(printf '%s/img%04d.npy' "$3" "$((ck % ${4:-$2}))")
+		cmp -s "$cd/dump/$cf" "$csrc" || { cbad=$((cbad + 1)); echo "# $cf differs from $csrc"; }
+		ck=$((ck + 1))
 	done
-	[ "$vrc" = 0 ] && [ "$bad" = 0 ]
+	[ "$cvrc" = 0 ] && [ "$cbad" = 0 ]
 }
 
 SMALL=$W/img
@@ -127,7 +146,7 @@ before=$("$C" -d "$D" stats | sed -n 's/^rx *frames \([0-9]*\) *bytes \([0-9]*\)
 (sleep 2; wget -q -O - "http://127.0.0.1:9470/metrics" >"$W/clean/metrics.txt" 2>&1) &
 run clean 20 20 "$SMALL"
 check "$pid_rc" "clean: pebbled exits 0"
-grep -q "gen frame size *: 64 bytes" "$PROC"
+grep -q "gen frame size *: 64 bytes" "$W/clean/proc-running.txt"
 check $? "engine ran with 64-byte timing-only frames (cfgSize 4096)"
 after=$("$C" -d "$D" stats | sed -n 's/^rx *frames \([0-9]*\) *bytes \([0-9]*\).*cont_frames \([0-9]*\).*/\1 \2 \3/p')
 set -- $before $after
@@ -210,7 +229,7 @@ wait
 check $? "pebble size defaults to the first image's size (no geometry configured)"
 
 # --- 7. a 74 MiB image with a 4 KiB cfgSize ------------------------------------------------
-BIG=$W/big
+BIG=$W/bigimg
 "$S" --make "$BIG" --shape 8192x4736 --dtype u2 --count 1 --seed 9 >/dev/null
 check $? "pvasend --make wrote a 74 MiB image (8192x4736 uint16)"
 conf bigno image_width = 4736\; image_height = 8192\; 'image_dtype = "uint16";' pebbleBufCount = 64\;

@@ -337,6 +337,51 @@ START_TEST(transitions_keep_order_and_bounds)
 }
 END_TEST
 
+START_TEST(image_table_full_resolves_claimed_image)
+{
+	/* 5 partial images claimed by their headers, 4 slots: the oldest is not
+	 * dropped (its header would be archived as missing) but resolved early:
+	 * truncated with the data that arrived, counted as forced */
+	struct pb_event ev;
+	const uint8_t *p;
+
+	fill(9, 600);
+	for (uint64_t k = 0; k < 5; k++)
+		push_l1(100 + k, 10 * k, 0);
+	for (uint64_t k = 0; k < 5; k++) {
+		struct pb_net_hdr x = hdr(20 + k, 100 + k, 10 * k, 600, 2);
+
+		ck_assert_int_eq(frag(x, 0, 300, 1 * MS), 1);
+	}
+	ck_assert_uint_eq(pb_ni_pending_images(m), 4);
+	ck_assert_uint_eq(stats().unmatched, 0);
+	ck_assert_uint_eq(stats().forced, 1);
+	ck_assert_int_eq(pb_ni_next_event(m, 1 * MS, &ev), 1);
+	ck_assert_uint_eq(ev.pulse_id, 100);
+	ck_assert_uint_eq(ev.damage, PB_DMG_TRUNCATED);
+	ck_assert_uint_eq(ev.len, 600);
+	p = pb_pool_addr(pool, ev.buf);
+	ck_assert_int_eq(memcmp(p, img, 300), 0);
+	for (int i = 300; i < 600; i++)
+		ck_assert_uint_eq(p[i], 0);
+	pb_pool_put(pool, ev.buf);
+	{
+		struct pb_net_hdr x = hdr(20, 100, 0, 600, 2);	/* its last fragment: late */
+
+		ck_assert_int_eq(frag(x, 1, 300, 2 * MS), 0);
+		ck_assert_uint_eq(stats().frag_late, 1);
+	}
+	for (uint64_t k = 1; k < 5; k++) {			/* the others time out truncated */
+		ck_assert_int_eq(pb_ni_next_event(m, 100 * MS, &ev), 1);
+		ck_assert_uint_eq(ev.pulse_id, 100 + k);
+		ck_assert_uint_eq(ev.damage, PB_DMG_TRUNCATED);
+		pb_pool_put(pool, ev.buf);
+	}
+	ck_assert_uint_eq(stats().truncated, 5);
+	ck_assert_uint_eq(stats().missing, 0);
+}
+END_TEST
+
 START_TEST(formats)
 {
 	struct pb_ni_stats s;
@@ -371,6 +416,7 @@ int main(void)
 	tcase_add_test(tc, oversized_image_cut);
 	tcase_add_test(tc, timestamp_window_nearest);
 	tcase_add_test(tc, transitions_keep_order_and_bounds);
+	tcase_add_test(tc, image_table_full_resolves_claimed_image);
 	tcase_add_test(tc, formats);
 	suite_add_tcase(s, tc);
 	return pgp_check_run(s);
