@@ -306,11 +306,18 @@ static void *reader_main(void *arg)
 	struct pb_event ev;
 	int end = 0;
 
-	while (!stopping(pl)) {
+	/*
+	 * After a stop the source still hands out what it already holds
+	 * (e.g. DMA buffers read from the driver); it returns 0 when done.
+	 */
+	for (;;) {
 		int r = pb_source_next(pl->o.src, &ev);
 
-		if (r == 0)
+		if (r == 0) {
+			if (stopping(pl))
+				break;
 			continue;
+		}
 		if (r < 0) {
 			end = r;
 			break;

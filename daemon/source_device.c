@@ -231,13 +231,25 @@ static int dev_next(struct pb_source *s, struct pb_event *ev)
 		const struct pgpdma_rx_desc *x;
 		const uint8_t *src;
 
-		if (stopped(d)) {
+		/*
+		 * Stopping: finish what was already read from the driver (the
+		 * rest of the batch, the rest of a chain) instead of leaving it
+		 * to be reclaimed at close, uncounted; then end.
+		 */
+		if (stopped(d) && d->pos == d->ndesc && !c->active) {
 			flush_returns(d);
 			return 0;
 		}
 		if (d->pos == d->ndesc) {
 			int ret = refill(d);
 
+			if (ret == 0 && stopped(d) && c->active) {
+				/* the rest of the chain never came: drop it, counted */
+				if (!c->dropping)
+					pb_pool_put(pool, c->h);
+				c->active = 0;
+				d->st.dropped_pool++;
+			}
 			if (ret <= 0)
 				return ret;
 		}
@@ -246,7 +258,7 @@ static int dev_next(struct pb_source *s, struct pb_event *ev)
 		if (!c->active) {
 			struct pb_timing t;
 			uint32_t h;
-			int tr = 0, ret;
+			int tr = 0, ret, tries;
 
 			if (!(x->flags & PGPDMA_RXF_SOF)) {
 				d->st.orphans++;
@@ -264,8 +276,15 @@ static int dev_next(struct pb_source *s, struct pb_event *ev)
 			if (d->nret && flush_returns(d))
 				return device_gone(d, -ENODEV);
 			ret = pb_source_take(&s->env, tr, &h);
+			/* stopping: the pipeline drains and frees pebbles; wait (bounded) */
+			for (tries = 0; ret == -EINTR && stopped(d) && tries < 25; tries++)
+				ret = pb_source_take(&s->env, tr, &h);
+			if (ret == -EINTR && !stopped(d))
+				return 0;
+			if (ret < 0 && ret != -EINTR)
+				return ret;
 			if (ret < 0)
-				return ret == -EINTR ? 0 : ret;
+				ret = 0;	/* no pebble even after draining: drop, counted */
 			memset(c, 0, sizeof(*c));
 			c->active = 1;
 			c->dropping = ret == 0;

@@ -9,7 +9,8 @@
  *                        [--dest D] [--count N] [--group MASK] [--lossless]
  *   pgpctl [-d DEV] engine stop
  *   pgpctl [-d DEV] inject TRANSITION [--dest D]
- *   pgpctl [-d DEV] send [--dest D] FILE...
+ *   pgpctl [-d DEV] send [--dest D] [--timing [--transition NAME] [--pulse-id N]
+ *                        [--evt-counter N] [--group MASK]] FILE...
  *   pgpctl [--json] plan --rx-count N --size BYTES [--lanes L] [--network]
  *                        [--image BYTES | --image-shape WxH [--dtype T]]
  *                        [--pebble-count N] [--pebble-size BYTES]
@@ -38,6 +39,7 @@
 #include "libpgpdma.h"
 #include "npy.h"
 #include "sizing.h"
+#include "timing.h"
 
 static const char *device = "/dev/pgpdma0";
 static int json_out;
@@ -58,6 +60,9 @@ static void usage(FILE *f)
 	      "  inject TRANSITION [--dest D]  emit a transition (name or id)\n"
 	      "  send [--dest D] FILE...    send files as frames through TX (.npy: the\n"
 	      "                             array data; other files: raw bytes)\n"
+	      "  send --timing [--transition NAME] [--pulse-id N] [--evt-counter N] [FILE...]\n"
+	      "                             frames = 32-byte timing header (L1Accept, +1 per\n"
+	      "                             frame, time now) + data; no FILE: header only\n"
 	      "  plan --rx-count N --size BYTES [--lanes L] [--network]\n"
 	      "       [--image BYTES | --image-shape WxH [--dtype u1|u2|u4|i2|i4|f4|f8]]\n"
 	      "       [--pebble-count N] [--pebble-size BYTES] [--transition-size BYTES]\n"
@@ -477,16 +482,79 @@ static int cmd_inject(int argc, char **argv)
 	return 0;
 }
 
+/* Pulse ID of "now" on the LCLS-II base rate, counted from the EPICS epoch. */
+static uint64_t pulse_now(const struct timespec *ts)
+{
+	uint64_t sec = (uint64_t)ts->tv_sec - PGPDMA_EPICS_EPOCH_OFFSET;
+
+	return (sec * PGPDMA_PULSE_RATE_HZ +
+		(uint64_t)ts->tv_nsec * PGPDMA_PULSE_RATE_HZ / 1000000000ULL) &
+	       PGPDMA_TH_PULSE_ID_MASK;
+}
+
+/*
+ * send [--dest D] [--timing [--transition NAME] [--pulse-id N] [--evt-counter N]
+ *      [--group MASK]] FILE...
+ * With --timing every frame is a 32-byte timing header followed by the
+ * file's data (a detector frame); the pulse ID and the event counter
+ * advance by one per frame. Without FILEs, --timing sends one frame that
+ * is only the header (a transition).
+ */
 static int cmd_send(int argc, char **argv)
 {
+	enum { O_DEST = 1, O_TIMING, O_TR, O_PULSE, O_EVT, O_GROUP };
+	static const struct option opts[] = {
+		{ "dest", required_argument, NULL, O_DEST },
+		{ "timing", no_argument, NULL, O_TIMING },
+		{ "transition", required_argument, NULL, O_TR },
+		{ "pulse-id", required_argument, NULL, O_PULSE },
+		{ "evt-counter", required_argument, NULL, O_EVT },
+		{ "group", required_argument, NULL, O_GROUP },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct pgpdma_dev dev;
-	uint32_t dest = 0;
-	int i, rc, bad = 0;
+	struct pb_timing t;
+	struct timespec ts;
+	uint32_t dest = 0, group = 1, evt = 0, tr = PGPDMA_TR_L1ACCEPT;
+	uint64_t pulse = 0;
+	int timing = 0, have_pulse = 0, i, c, rc = 0, bad = 0, nfiles;
 
-	if (dest_arg(&argc, argv, &dest))
-		return 2;
-	if (argc < 2) {
-		fprintf(stderr, "pgpctl: usage: send [--dest D] FILE...\n");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_DEST: rc = parse_u32(optarg, &dest); break;
+		case O_TIMING: timing = 1; break;
+		case O_TR: rc = parse_transition(optarg, &tr); timing = 1; break;
+		case O_PULSE:
+			rc = parse_u64(optarg, &pulse);
+			if (!rc && pulse > PGPDMA_TH_PULSE_ID_MASK) {
+				fprintf(stderr, "pgpctl: pulse ID '%s' does not fit in 56 bits\n", optarg);
+				rc = -EINVAL;
+			}
+			have_pulse = 1;
+			timing = 1;
+			break;
+		case O_EVT:
+			rc = parse_u32(optarg, &evt);
+			if (!rc && evt > PGPDMA_TH_EVT_COUNTER_MASK) {
+				fprintf(stderr, "pgpctl: event counter '%s' does not fit in 24 bits\n", optarg);
+				rc = -EINVAL;
+			}
+			timing = 1;
+			break;
+		case O_GROUP: rc = parse_u32(optarg, &group); timing = 1; break;
+		default: rc = -EINVAL; break;
+		}
+		if (rc) {
+			fprintf(stderr, "pgpctl: usage: send [--dest D] [--timing [--transition NAME] "
+				"[--pulse-id N] [--evt-counter N] [--group MASK]] FILE...\n");
+			return 2;
+		}
+	}
+	nfiles = argc - optind;
+	if (nfiles < 1 && !timing) {
+		fprintf(stderr, "pgpctl: usage: send [--dest D] [--timing [--transition NAME] "
+			"[--pulse-id N] [--evt-counter N] [--group MASK]] FILE...\n");
 		return 2;
 	}
 	if (open_dev(&dev, O_RDWR))
@@ -496,25 +564,70 @@ static int cmd_send(int argc, char **argv)
 		pgpdma_close(&dev);
 		return fail("mmap", rc);
 	}
-	for (i = 1; i < argc; i++) {
-		struct npy_array a;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (!have_pulse)
+		pulse = pulse_now(&ts);
+	for (i = optind; i < argc || (timing && !nfiles && i == optind); i++) {
+		const char *name = i < argc ? argv[i] : "(timing header only)";
+		struct npy_array a = { 0 };
+		unsigned char *frame = NULL;
+		const void *data;
+		size_t len;
 
-		rc = npy_load(argv[i], &a);
-		if (rc) {
-			fprintf(stderr, "pgpctl: %s: %s\n", argv[i], strerror(-rc));
-			bad = 1;
-			continue;
+		if (i < argc) {
+			rc = npy_load(argv[i], &a);
+			if (rc) {
+				fprintf(stderr, "pgpctl: %s: %s\n", argv[i], strerror(-rc));
+				bad = 1;
+				continue;
+			}
 		}
-		rc = pgpdma_send(&dev, a.data, a.data_len, dest);
+		data = a.data;
+		len = a.data_len;
+		if (timing) {
+			memset(&t, 0, sizeof(t));
+			clock_gettime(CLOCK_REALTIME, &ts);
+			t.pulse_id = pulse;
+			t.transition = tr;
+			t.seconds = (uint32_t)(ts.tv_sec - PGPDMA_EPICS_EPOCH_OFFSET);
+			t.nanoseconds = (uint32_t)ts.tv_nsec;
+			t.env = group & PGPDMA_TH_READOUT_GROUP_MASK;
+			t.evt_counter = evt;
+			frame = malloc(PGPDMA_TH_SIZE + len);
+			if (!frame) {
+				fprintf(stderr, "pgpctl: %s: out of memory\n", name);
+				npy_free(&a);
+				bad = 1;
+				break;
+			}
+			pb_timing_encode(&t, frame, PGPDMA_TH_SIZE);
+			if (len)
+				memcpy(frame + PGPDMA_TH_SIZE, a.data, len);
+			data = frame;
+			len += PGPDMA_TH_SIZE;
+		}
+		rc = pgpdma_send(&dev, data, len, dest);
 		if (rc)
-			fprintf(stderr, "pgpctl: send %s (%zu bytes): %s\n", argv[i],
-				a.data_len, rc == -EMSGSIZE ?
+			fprintf(stderr, "pgpctl: send %s (%zu bytes): %s\n", name,
+				len, rc == -EMSGSIZE ?
 				"larger than the whole TX pool" : strerror(-rc));
+		else if (!json_out && timing)
+			printf("sent %s: %zu bytes to dest %u (%s, pulse ID 0x%" PRIx64
+			       ", event counter %u)\n", name, len, dest,
+			       pgpdma_transition_name(tr), pulse, evt);
 		else if (!json_out)
-			printf("sent %s: %zu bytes to dest %u\n", argv[i], a.data_len, dest);
+			printf("sent %s: %zu bytes to dest %u\n", name, len, dest);
+		if (!rc && timing) {
+			pulse = (pulse + 1) & PGPDMA_TH_PULSE_ID_MASK;
+			evt = (evt + 1) & PGPDMA_TH_EVT_COUNTER_MASK;
+		}
 		bad |= !!rc;
-		npy_free(&a);
+		free(frame);
+		if (i < argc)
+			npy_free(&a);
 	}
+	if (timing && !json_out)
+		printf("next pulse ID 0x%" PRIx64 " event counter %u\n", pulse, evt);
 	pgpdma_close(&dev);
 	return bad;
 }
