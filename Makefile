@@ -12,6 +12,8 @@
 #   make install         module, pebbled, pgpctl, tools, unit, udev rule,
 #                        modprobe.d example, config (PREFIX, DESTDIR)
 #   make uninstall       removes what install put there (not your config)
+#   make bench           benchmarks (not tests, ~10-12 min): bench/results/*.md
+#   make bench-quick     the same, fewer repetitions (~4 min)
 #   make clean           back to the tree as cloned
 #
 # KVER=version or KDIR=/path/to/headers select the kernel to build against
@@ -206,3 +208,5 @@ clean:
 	rm -f driver/*.o driver/.*.cmd driver/*.mod driver/*.mod.c
 
 -include $(shell find $(BUILD)/obj $(BUILD)/obj-asan -name '*.d' 2>/dev/null)
+
+include bench/Makefile.inc
