@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pgpdma - character device: open/release/mmap/ioctl/read/write/poll.
+ *
+ * Once the device is gone (pgpdma_dev.gone, set by emulate_unplug) every
+ * operation but release fails with -ENODEV, sleepers wake up and poll
+ * reports EPOLLERR | EPOLLHUP; release takes everything back as usual.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -16,7 +20,7 @@ static bool pgpdma_rx_ready(struct pgpdma_file *f)
 	bool ret;
 
 	spin_lock(&f->pd->lock);
-	ret = f->rxq_frames > 0;
+	ret = f->rxq_frames > 0 || f->pd->gone;
 	spin_unlock(&f->pd->lock);
 	return ret;
 }
@@ -26,7 +30,7 @@ static bool pgpdma_tx_avail(struct pgpdma_dev *pd, u32 n)
 	bool ret;
 
 	spin_lock(&pd->lock);
-	ret = pd->tx_free_n >= n;
+	ret = pd->tx_free_n >= n || pd->gone;
 	spin_unlock(&pd->lock);
 	return ret;
 }
@@ -45,6 +49,11 @@ static int pgpdma_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&f->tx_chain);
 	init_waitqueue_head(&f->rx_wq);
 	spin_lock(&pd->lock);
+	if (pd->gone) {
+		spin_unlock(&pd->lock);
+		kfree(f);
+		return -ENODEV;
+	}
 	list_add_tail(&f->node, &pd->files);
 	spin_unlock(&pd->lock);
 	file->private_data = f;
@@ -103,6 +112,8 @@ static int pgpdma_mmap(struct file *file, struct vm_area_struct *vma)
 	u32 i;
 	int ret;
 
+	if (pgpdma_dev_gone(pd))
+		return -ENODEV;
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
 	/* MAP_SHARED only (VM_SHARED is cleared for read-only files). */
@@ -128,8 +139,11 @@ static int pgpdma_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
-/* Hand up to @count queued buffers to @f; chains split only if > @count. */
-static u32 pgpdma_rx_take_user(struct pgpdma_file *f,
+/*
+ * Hand up to @count queued buffers to @f; chains split only if > @count.
+ * Returns how many, or -ENODEV once the device is gone.
+ */
+static int pgpdma_rx_take_user(struct pgpdma_file *f,
 			       struct pgpdma_rx_desc *d, u32 count)
 {
 	struct pgpdma_dev *pd = f->pd;
@@ -138,6 +152,10 @@ static u32 pgpdma_rx_take_user(struct pgpdma_file *f,
 	bool split;
 
 	spin_lock(&pd->lock);
+	if (pd->gone) {
+		spin_unlock(&pd->lock);
+		return -ENODEV;
+	}
 	while (n < count && !list_empty(&f->rxq)) {
 		head = list_first_entry(&f->rxq, struct pgpdma_buf, node);
 		nb = head->nbufs;
@@ -185,6 +203,7 @@ static int pgpdma_ioc_rx_read(struct pgpdma_file *f, struct file *file,
 	bool wait;
 	u32 n, i;
 	int ret = 0;
+	int got;
 
 	if (copy_from_user(&rr, argp, sizeof(rr)))
 		return -EFAULT;
@@ -198,7 +217,12 @@ static int pgpdma_ioc_rx_read(struct pgpdma_file *f, struct file *file,
 	if (!d)
 		return -ENOMEM;
 	for (;;) {
-		n = pgpdma_rx_take_user(f, d, rr.count);
+		got = pgpdma_rx_take_user(f, d, rr.count);
+		if (got < 0) {
+			ret = got;
+			goto out_free;
+		}
+		n = got;
 		if (n || !wait)
 			break;
 		ret = wait_event_interruptible(f->rx_wq, pgpdma_rx_ready(f));
@@ -280,6 +304,10 @@ static int pgpdma_ioc_tx_acquire(struct pgpdma_file *f, struct file *file,
 
 	for (;;) {
 		spin_lock(&pd->lock);
+		if (pd->gone) {
+			spin_unlock(&pd->lock);
+			return -ENODEV;
+		}
 		if (pd->tx_free_n) {
 			b = list_first_entry(&pd->tx_free, struct pgpdma_buf,
 					     node);
@@ -332,6 +360,10 @@ static int pgpdma_ioc_tx_submit(struct pgpdma_file *f, void __user *argp)
 
 	b = &pd->tx[td.index];
 	spin_lock(&pd->lock);
+	if (pd->gone) {
+		spin_unlock(&pd->lock);
+		return -ENODEV;
+	}
 	if (b->state != PGPDMA_ST_TX_USER || b->owner != f) {
 		spin_unlock(&pd->lock);
 		return -EINVAL;
@@ -362,6 +394,10 @@ static int pgpdma_ioc_set_dest(struct pgpdma_file *f, void __user *argp)
 		return -EFAULT;
 
 	spin_lock(&pd->lock);
+	if (pd->gone) {
+		spin_unlock(&pd->lock);
+		return -ENODEV;
+	}
 	for (d = 0; d < PGPDMA_MAX_DEST; d++) {
 		want = dm.mask[d / 64] & (1ULL << (d % 64));
 		if (want && pd->dest_owner[d] && pd->dest_owner[d] != f) {
@@ -415,6 +451,10 @@ static long pgpdma_ioctl(struct file *file, unsigned int cmd,
 	struct pgpdma_inject inj;
 	struct pgpdma_stats *st;
 	int ret;
+
+	/* Those changing state check again under pd->lock. */
+	if (pgpdma_dev_gone(pd))
+		return -ENODEV;
 
 	switch (cmd) {
 	case PGPDMA_IOC_GET_INFO:
@@ -477,6 +517,10 @@ static ssize_t pgpdma_read(struct file *file, char __user *ubuf,
 
 	for (;;) {
 		spin_lock(&pd->lock);
+		if (pd->gone) {
+			spin_unlock(&pd->lock);
+			return -ENODEV;
+		}
 		if (!list_empty(&f->rxq)) {
 			b = list_first_entry(&f->rxq, struct pgpdma_buf, node);
 			if (b->frame_len > count) {
@@ -544,6 +588,8 @@ static ssize_t pgpdma_write(struct file *file, const char __user *ubuf,
 	size_t off = 0;
 	int ret = 0;
 
+	if (pgpdma_dev_gone(pd))
+		return -ENODEV;
 	if (!count)
 		return 0;
 	if (count > (u64)pd->tx_count * pd->buf_size)
@@ -552,6 +598,10 @@ static ssize_t pgpdma_write(struct file *file, const char __user *ubuf,
 
 	for (;;) {
 		spin_lock(&pd->lock);
+		if (pd->gone) {
+			spin_unlock(&pd->lock);
+			return -ENODEV;
+		}
 		if (pd->tx_free_n >= nb) {
 			for (i = 0; i < nb; i++) {
 				b = list_first_entry(&pd->tx_free,
@@ -590,6 +640,9 @@ static ssize_t pgpdma_write(struct file *file, const char __user *ubuf,
 	}
 
 	spin_lock(&pd->lock);
+	/* Gone meanwhile: the engine would never send it. */
+	if (!ret && pd->gone)
+		ret = -ENODEV;
 	if (ret) {
 		list_for_each_entry_safe(b, next, &chain, node)
 			pgpdma_tx_recycle(pd, b);
@@ -613,10 +666,15 @@ static __poll_t pgpdma_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &f->rx_wq, wait);
 	poll_wait(file, &pd->tx_wq, wait);
 	spin_lock(&pd->lock);
-	if (f->rxq_frames)
-		mask |= EPOLLIN | EPOLLRDNORM;
-	if (pd->tx_free_n)
-		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (pd->gone) {
+		/* No EPOLLIN/EPOLLOUT: read and write would fail (-ENODEV). */
+		mask = EPOLLERR | EPOLLHUP;
+	} else {
+		if (f->rxq_frames)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (pd->tx_free_n)
+			mask |= EPOLLOUT | EPOLLWRNORM;
+	}
 	spin_unlock(&pd->lock);
 	return mask;
 }

@@ -24,7 +24,7 @@
 /**
  * struct pgpdma_emu - state of the emulated engine of one instance
  * @pd:        device
- * @thread:    engine kthread
+ * @thread:    engine kthread; NULL once halted (device gone)
  * @wq:        the kthread sleeps here; woken by kick, set, inject, stop
  * @cfg:       current settings (running always 0 here)
  * @running:   generator/loopback active
@@ -467,13 +467,32 @@ static int pgpdma_emu_start(struct pgpdma_dev *pd)
 	return 0;
 }
 
+/*
+ * Device gone: end the kthread (it completes or aborts the frame in hand
+ * first, so no taken buffer is lost) and show the engine as stopped. The
+ * state stays for get/set/inject/kick/show until pgpdma_emu_stop().
+ */
+static void pgpdma_emu_halt(struct pgpdma_dev *pd)
+{
+	struct pgpdma_emu *emu = pd->eng;
+
+	if (!emu || !emu->thread)
+		return;
+	kthread_stop(emu->thread);
+	emu->thread = NULL;
+	spin_lock(&pd->lock);
+	emu->running = 0;
+	spin_unlock(&pd->lock);
+}
+
 static void pgpdma_emu_stop(struct pgpdma_dev *pd)
 {
 	struct pgpdma_emu *emu = pd->eng;
 
 	if (!emu)
 		return;
-	kthread_stop(emu->thread);
+	if (emu->thread)
+		kthread_stop(emu->thread);
 	pd->eng = NULL;
 	kfree(emu);
 }
@@ -482,6 +501,7 @@ const struct pgpdma_engine_ops pgpdma_emu_ops = {
 	.name	= "emulated",
 	.start	= pgpdma_emu_start,
 	.stop	= pgpdma_emu_stop,
+	.halt	= pgpdma_emu_halt,
 	.kick	= pgpdma_emu_kick,
 	.get	= pgpdma_emu_get,
 	.set	= pgpdma_emu_set,

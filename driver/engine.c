@@ -34,6 +34,66 @@ void pgpdma_engine_stop(struct pgpdma_dev *pd)
 }
 
 /**
+ * pgpdma_engine_unplug() - the device disappeared: stop it, wake everyone
+ * @pd: device
+ *
+ * Emulates a surprise removal or a lost link (sysfs emulate_unplug). Sets
+ * pd->gone under pd->lock; every file operation but release checks it
+ * under the same lock before it changes state, so from here on they fail
+ * with -ENODEV. Wakes every sleeper (blocked RX reads, TX waits, pollers),
+ * halts the back-end, and takes back the TX frames it will never send
+ * (TX_HW -> TX_FREE, counted in reclaimed). Buffers that files hold or
+ * have queued stay theirs until close, which reclaims them as usual; the
+ * buffers and the engine state are freed at module unload.
+ *
+ * Return: true if this call unplugged the device, false if already gone.
+ */
+bool pgpdma_engine_unplug(struct pgpdma_dev *pd)
+{
+	struct pgpdma_buf *b, *next;
+	struct pgpdma_file *f;
+
+	spin_lock(&pd->lock);
+	if (pd->gone) {
+		spin_unlock(&pd->lock);
+		return false;
+	}
+	pd->gone = true;
+	list_for_each_entry(f, &pd->files, node)
+		wake_up_interruptible_all(&f->rx_wq);
+	spin_unlock(&pd->lock);
+	wake_up_interruptible_all(&pd->tx_wq);
+
+	if (pd->eng_ops && pd->eng_ops->halt)
+		pd->eng_ops->halt(pd);
+
+	spin_lock(&pd->lock);
+	list_for_each_entry_safe(b, next, &pd->tx_queue, node) {
+		pgpdma_tx_recycle(pd, b);
+		pd->st.reclaimed++;
+	}
+	spin_unlock(&pd->lock);
+	wake_up_interruptible_all(&pd->tx_wq);
+	return true;
+}
+
+/**
+ * pgpdma_dev_gone() - has the device disappeared?
+ * @pd: device
+ *
+ * Return: pd->gone, read under pd->lock.
+ */
+bool pgpdma_dev_gone(struct pgpdma_dev *pd)
+{
+	bool ret;
+
+	spin_lock(&pd->lock);
+	ret = pd->gone;
+	spin_unlock(&pd->lock);
+	return ret;
+}
+
+/**
  * pgpdma_engine_kick() - tell the engine RX buffers or TX frames changed
  * @pd: device
  *

@@ -19,6 +19,10 @@
  * @name:   short name shown in /proc
  * @start:  set up and start the engine; buffers are allocated already
  * @stop:   stop the engine; it must not touch a buffer afterwards
+ * @halt:   the device is gone (pgpdma_engine_unplug()): stop for good and
+ *          touch no buffer afterwards, but keep the state that @get,
+ *          @set, @inject, @kick and @show use until @stop; may sleep;
+ *          called at most once; may be NULL
  * @kick:   RX buffers became free or a TX frame was queued; may be called
  *          with pgpdma_dev.lock held, so it must not sleep
  * @get:    report settings (PGPDMA_IOC_ENGINE_GET); NULL = -EOPNOTSUPP
@@ -30,6 +34,7 @@ struct pgpdma_engine_ops {
 	const char *name;
 	int (*start)(struct pgpdma_dev *pd);
 	void (*stop)(struct pgpdma_dev *pd);
+	void (*halt)(struct pgpdma_dev *pd);
 	void (*kick)(struct pgpdma_dev *pd);
 	int (*get)(struct pgpdma_dev *pd, struct pgpdma_engine *cfg);
 	int (*set)(struct pgpdma_dev *pd, const struct pgpdma_engine *cfg);
@@ -42,6 +47,8 @@ extern const struct pgpdma_engine_ops pgpdma_emu_ops;
 /* Core side, used by cdev.c and main.c. */
 int pgpdma_engine_start(struct pgpdma_dev *pd);
 void pgpdma_engine_stop(struct pgpdma_dev *pd);
+bool pgpdma_engine_unplug(struct pgpdma_dev *pd);
+bool pgpdma_dev_gone(struct pgpdma_dev *pd);
 void pgpdma_engine_kick(struct pgpdma_dev *pd);
 int pgpdma_engine_get(struct pgpdma_dev *pd, struct pgpdma_engine *cfg);
 int pgpdma_engine_set(struct pgpdma_dev *pd, const struct pgpdma_engine *cfg);

@@ -79,8 +79,8 @@ struct pgpdma_buf {
  * @tx:        TX buffer array
  * @lock:      protects buffer states and lists, all counters in @st,
  *             @rx_free_n, @tx_free_n, @dest_owner, @dest_seq, @files,
- *             every pgpdma_file's queue and chain, and the engine's
- *             settings (see emu_engine.c)
+ *             @gone, every pgpdma_file's queue and chain, and the
+ *             engine's settings (see emu_engine.c)
  * @rx_free:   RX_HW buffers the engine may fill
  * @rx_free_n: length of @rx_free
  * @tx_free:   TX_FREE buffers
@@ -91,6 +91,10 @@ struct pgpdma_buf {
  * @dest_owner: file claiming each dest, or NULL
  * @dest_seq:  next sequence number of each dest
  * @st:        counters and state counts (reserved fields stay zero)
+ * @gone:      the device disappeared (emulate_unplug): set once under @lock
+ *             by pgpdma_engine_unplug() and never cleared; every file
+ *             operation but release reads it under @lock where it would
+ *             change state and fails with -ENODEV
  * @gen_mode:  engine mode at load (cfgGenMode)
  * @gen_rate_hz: generator rate at load (cfgGenRate)
  * @gen_frame_size: generator frame size at load (cfgGenSize)
@@ -112,7 +116,7 @@ struct pgpdma_dev {
 	struct pgpdma_buf *rx;
 	struct pgpdma_buf *tx;
 
-	spinlock_t lock; /* buffer states, lists, counters, claims: see @lock */
+	spinlock_t lock; /* buffer states, lists, counters, claims, gone */
 	struct list_head rx_free;
 	u32 rx_free_n;
 	struct list_head tx_free;
@@ -123,6 +127,7 @@ struct pgpdma_dev {
 	struct pgpdma_file *dest_owner[PGPDMA_MAX_DEST];
 	u64 dest_seq[PGPDMA_MAX_DEST];
 	struct pgpdma_stats st;
+	bool gone;
 
 	u32 gen_mode;
 	u32 gen_rate_hz;

@@ -342,7 +342,8 @@ static bool pgpdma_batch_valid(struct pgpdma_buf *bufs, u32 nbufs,
  * All or nothing: an index out of range, not RX_USER of @f, or repeated
  * fails the whole batch and changes nothing.
  *
- * Return: 0 or -EINVAL.
+ * Return: 0, -EINVAL, or -ENODEV once the device is gone (the buffers
+ * stay with @f until it is closed).
  */
 int pgpdma_rx_return(struct pgpdma_dev *pd, struct pgpdma_file *f,
 		     const u32 *idx, u32 n)
@@ -350,6 +351,10 @@ int pgpdma_rx_return(struct pgpdma_dev *pd, struct pgpdma_file *f,
 	u32 i;
 
 	spin_lock(&pd->lock);
+	if (pd->gone) {
+		spin_unlock(&pd->lock);
+		return -ENODEV;
+	}
 	if (!pgpdma_batch_valid(pd->rx, pd->rx_count, f, PGPDMA_ST_RX_USER,
 				idx, n)) {
 		spin_unlock(&pd->lock);
@@ -374,7 +379,7 @@ int pgpdma_rx_return(struct pgpdma_dev *pd, struct pgpdma_file *f,
  *
  * All or nothing, like pgpdma_rx_return().
  *
- * Return: 0 or -EINVAL.
+ * Return: 0, -EINVAL, or -ENODEV once the device is gone.
  */
 int pgpdma_tx_release(struct pgpdma_dev *pd, struct pgpdma_file *f,
 		      const u32 *idx, u32 n)
@@ -382,6 +387,10 @@ int pgpdma_tx_release(struct pgpdma_dev *pd, struct pgpdma_file *f,
 	u32 i;
 
 	spin_lock(&pd->lock);
+	if (pd->gone) {
+		spin_unlock(&pd->lock);
+		return -ENODEV;
+	}
 	if (!pgpdma_batch_valid(pd->tx, pd->tx_count, f, PGPDMA_ST_TX_USER,
 				idx, n)) {
 		spin_unlock(&pd->lock);

@@ -2,6 +2,9 @@
 /*
  * pgpdma - statistics: sysfs attributes on the class device
  * (/sys/class/pgpdma/pgpdmaN/) and the text status file /proc/pgpdmaN.
+ *
+ * One attribute is not a statistic: emulate_unplug (0200, root only),
+ * see emulate_unplug_store().
  */
 #include <linux/device.h>
 #include <linux/kernel.h>
@@ -116,7 +119,42 @@ static struct pgpdma_stat_attr pgpdma_stat_attrs[] = {
 	PGPDMA_CFG(stride),
 };
 
-static struct attribute *pgpdma_attrs[ARRAY_SIZE(pgpdma_stat_attrs) + 1];
+/**
+ * emulate_unplug_store() - sysfs emulate_unplug: make the device disappear
+ * @dev: class device
+ * @attr: the attribute
+ * @buf: "1" (anything else is -EINVAL; there is no re-plug)
+ * @count: bytes in @buf
+ *
+ * Emulates a surprise removal (a PCIe card pulled, its link lost): the
+ * engine stops, every sleeper wakes, poll reports EPOLLERR | EPOLLHUP and
+ * every operation on an open file but close fails with -ENODEV, as does
+ * open(). Close reclaims buffers as usual; sysfs and /proc stay readable;
+ * rmmod works once every file is closed. Writing 1 again does nothing.
+ *
+ * Return: @count or -EINVAL.
+ */
+static ssize_t emulate_unplug_store(struct device *dev,
+				    struct device_attribute *attr,
+				    const char *buf, size_t count)
+{
+	struct pgpdma_dev *pd = dev_get_drvdata(dev);
+	unsigned int val;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val != 1)
+		return -EINVAL;
+	if (pgpdma_engine_unplug(pd))
+		dev_warn(dev, "emulated unplug: device gone, operations fail with ENODEV until rmmod\n");
+	return count;
+}
+static DEVICE_ATTR_WO(emulate_unplug);
+
+/* The statistics, emulate_unplug and the NULL end. */
+static struct attribute *pgpdma_attrs[ARRAY_SIZE(pgpdma_stat_attrs) + 2];
 
 static const struct attribute_group pgpdma_attr_group = {
 	.attrs = pgpdma_attrs,
@@ -138,6 +176,7 @@ void pgpdma_stats_setup(void)
 
 	for (i = 0; i < ARRAY_SIZE(pgpdma_stat_attrs); i++)
 		pgpdma_attrs[i] = &pgpdma_stat_attrs[i].attr.attr;
+	pgpdma_attrs[i] = &dev_attr_emulate_unplug.attr;
 }
 
 static const char * const pgpdma_state_names[PGPDMA_ST_COUNT] = {
@@ -155,9 +194,11 @@ static int pgpdma_proc_show(struct seq_file *m, void *v)
 	struct pgpdma_stats st;
 	struct pgpdma_file *f;
 	u32 files = 0, claimed = 0, i;
+	bool gone;
 
 	pgpdma_stats_snapshot(pd, &st);
 	spin_lock(&pd->lock);
+	gone = pd->gone;
 	list_for_each_entry(f, &pd->files, node)
 		files++;
 	for (i = 0; i < PGPDMA_MAX_DEST; i++)
@@ -175,6 +216,8 @@ static int pgpdma_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "buffer stride    : %u\n", pd->stride);
 	seq_printf(m, "open files       : %u\n", files);
 	seq_printf(m, "claimed dests    : %u\n", claimed);
+	seq_printf(m, "device           : %s\n",
+		   gone ? "gone (emulated unplug)" : "present");
 	seq_puts(m, "\n---------- buffer states (count / high-watermark) ----------\n");
 	for (i = 0; i < PGPDMA_ST_COUNT; i++)
 		seq_printf(m, "%-17s: %u / %u\n", pgpdma_state_names[i],
