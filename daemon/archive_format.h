@@ -11,7 +11,9 @@
  *   run%06u-s%05u.pseg   segment files, numbered from 0
  *   run%06u.pidx         the index of the run
  * Each file is first written as NAME.tmp and renamed to NAME once it is
- * complete (written, synced). A *.tmp file is what a crash left behind.
+ * complete (written, synced). A *.tmp file is what a crash left behind;
+ * a *.tmp segment may end in zeros up to its preallocated size (from a
+ * record boundary to the end of the file: not a record, the data ends).
  *
  * Segment file:
  *   [segment header, padded with zeros to header_size (4096)]

@@ -370,6 +370,19 @@ static int seg_begin(struct pb_archive_reader *r)
 	return 0;
 }
 
+/* read_record(): the rest of the segment is zeros (internal status). */
+#define AR_ZERO_TAIL	(1U << 31)
+
+static int is_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i])
+			return 0;
+	return 1;
+}
+
 /*
  * Read the record at @off of @fd (file size @size) into @rec; returns the
  * offset just after it (or where the next valid header starts), -errno.
@@ -391,6 +404,7 @@ static int64_t read_record(struct pb_archive_reader *r, int fd, uint64_t size, u
 		return n;
 	if (!pb_ar_rec_header_valid(&h)) {
 		struct pb_ar_rec_header t;
+		int zeros = is_zero(&h, sizeof(h));
 
 		for (next = off + align; next + sizeof(t) <= size; next += align) {
 			n = pread_full(fd, &t, sizeof(t), next);
@@ -398,11 +412,22 @@ static int64_t read_record(struct pb_archive_reader *r, int fd, uint64_t size, u
 				return n;
 			if (pb_ar_rec_header_valid(&t))
 				break;
+			if (zeros && !is_zero(&t, sizeof(t)))
+				zeros = 0;
 		}
 		if (next > size)
 			next = size;
 		if (next + sizeof(t) > size)
 			next = size;
+		if (zeros && next == size) {
+			/*
+			 * Zeros up to the end: the preallocated, never written
+			 * tail of a segment a crash left behind. The end of the
+			 * data, not a damaged record.
+			 */
+			rec->status = AR_ZERO_TAIL;
+			return (int64_t)size;
+		}
 		rec->status = PB_AR_BAD_HEADER;
 		rec->payload_len = (size_t)(next - off);
 		return (int64_t)next;
@@ -459,6 +484,10 @@ int pb_ar_next(struct pb_archive_reader *r, struct pb_ar_rec *rec)
 		if (next < 0)
 			return (int)next;
 		r->off = (uint64_t)next;
+		if (rec->status == AR_ZERO_TAIL) {
+			r->st.zero_tails++;
+			continue;
+		}
 		r->st.records++;
 		if (!rec->status)
 			r->st.ok++;

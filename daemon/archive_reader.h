@@ -46,6 +46,9 @@ struct pb_ar_rec {
  * @tmp_files:       NAME.tmp files (left by a crash) seen and ignored
  * @records:         records returned by pb_ar_next() so far
  * @ok, @bad_checksum, @truncated, @bad_header: of those, by status
+ * @zero_tails:      segments that end in zeros instead of a record (the
+ *                   preallocated, unwritten tail of a segment a crash left
+ *                   behind); the end of that segment's data, not a record
  * @index_missing:   1 if the run has no index file
  * @index_bad:       1 if the index header is invalid (index not used)
  * @index_partial:   1 if the index ends with a partial entry (ignored)
@@ -61,6 +64,7 @@ struct pb_ar_stats {
 	uint64_t bad_checksum;
 	uint64_t truncated;
 	uint64_t bad_header;
+	uint64_t zero_tails;
 	int index_missing;
 	int index_bad;
 	int index_partial;
@@ -99,7 +103,9 @@ int pb_ar_segment_header(struct pb_archive_reader *r, unsigned int i,
  * error. Damaged records are returned with status bits set; after a bad
  * header the reader resynchronises at the next valid record header
  * (records start on PB_AR_ALIGN boundaries); after a truncated record it
- * goes on with the next segment.
+ * goes on with the next segment. Zeros from a record boundary to the end of
+ * a segment (a crashed writer's preallocated tail) end that segment
+ * without a record (counted in zero_tails).
  */
 int pb_ar_next(struct pb_archive_reader *r, struct pb_ar_rec *rec);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <libaio.h>
@@ -19,6 +20,16 @@
 #define AW_MAX_QD		1024U
 #define AW_DEFAULT_PAYLOAD	(1U << 20)
 #define AW_IDX_BATCH		1024U
+#define AW_HASH_CHUNK		(64U * 1024U)	/* copy+checksum step (cache) */
+/*
+ * Segments are preallocated (fallocate mode 0: size and blocks) in steps of
+ * at most this many bytes, up to segment_bytes. A write inside i_size is
+ * asynchronous on ext4/xfs; a write that extends the file is completed
+ * synchronously inside io_submit(), so without this the queue never fills.
+ */
+#define AW_PREALLOC_STEP	(1ULL << 30)
+#define AW_TMPFS_MAGIC		0x01021994L
+#define AW_RAMFS_MAGIC		0x858458f6L
 
 enum slot_state { SLOT_FREE = 0, SLOT_INFLIGHT, SLOT_DONE };
 
@@ -44,6 +55,7 @@ struct pb_archive_writer {
 	unsigned int head, count;	/* FIFO of slots in submission order */
 
 	int direct;			/* O_DIRECT in use */
+	int prealloc;			/* preallocating segments */
 	int fallback_reported;
 	int err;			/* sticky first error */
 
@@ -54,6 +66,7 @@ struct pb_archive_writer {
 	uint64_t seg_good;		/* end of the last complete write */
 	uint64_t seg_submitted;		/* records submitted to it */
 	uint64_t seg_records;		/* records complete in it */
+	uint64_t seg_alloc;		/* file size may be up to this (fallocate) */
 	char seg_tmp[PATH_MAX];
 	char seg_final[PATH_MAX];
 
@@ -63,6 +76,8 @@ struct pb_archive_writer {
 	char idx_final[PATH_MAX];
 	struct pb_ar_idx_entry *idx_buf;
 	unsigned int idx_n;
+
+	XXH3_state_t *xxh;		/* copy+checksum of large payloads */
 
 	struct pb_aw_stats st;
 };
@@ -271,6 +286,60 @@ static int submit(struct pb_archive_writer *w, struct slot *s, size_t len, uint6
 	return 0;
 }
 
+static int do_fallocate(struct pb_archive_writer *w, int fd, uint64_t off, uint64_t len)
+{
+	int ret;
+
+	if (w->opt.fallocate_fn)
+		return w->opt.fallocate_fn(fd, 0, (off_t)off, (off_t)len) < 0 ? -errno : 0;
+	do {
+		ret = fallocate(fd, 0, (off_t)off, (off_t)len);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : 0;
+}
+
+/*
+ * Make the segment at least @end bytes long (in steps of AW_PREALLOC_STEP,
+ * never beyond segment_bytes) so that the writes stay inside i_size. If
+ * fallocate fails (ENOSPC, EFBIG, EOPNOTSUPP, ...) the writer goes on
+ * without preallocation: the writes themselves then fail or not, and are
+ * handled as before. Whatever part of the file was sized but not written
+ * is cut off at seg_close().
+ */
+static void ensure_alloc(struct pb_archive_writer *w, uint64_t end)
+{
+	uint64_t limit = w->opt.segment_bytes, to;
+	int ret;
+
+	if (!w->prealloc || end <= w->seg_alloc || w->seg_alloc >= limit)
+		return;
+	to = w->seg_alloc + AW_PREALLOC_STEP;
+	if (to < end)
+		to = end;
+	if (to > limit)
+		to = limit;
+	if (to <= w->seg_alloc)
+		return;
+	ret = do_fallocate(w, w->seg_fd, w->seg_alloc, to - w->seg_alloc);
+	/* even a failed fallocate may have sized the file in part */
+	w->seg_alloc = to;
+	if (ret) {
+		w->prealloc = 0;
+		logmsg(w, ret, "archive: preallocating %s failed: %s; writing without "
+		       "preallocation (slower on ext4)", w->seg_tmp, strerror(-ret));
+	}
+}
+
+/* Preallocate only with O_DIRECT on a block filesystem (not tmpfs: RAM). */
+static int want_prealloc(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return 0;
+	return sf.f_type != AW_TMPFS_MAGIC && sf.f_type != AW_RAMFS_MAGIC;
+}
+
 static int seg_open(struct pb_archive_writer *w)
 {
 	char name[64];
@@ -302,6 +371,10 @@ static int seg_open(struct pb_archive_writer *w)
 	w->seg_good = 0;
 	w->seg_submitted = 0;
 	w->seg_records = 0;
+	w->seg_alloc = 0;
+	if (w->prealloc && (!w->direct || !want_prealloc(fd)))
+		w->prealloc = 0;
+	ensure_alloc(w, PB_AR_SEG_HEADER_SIZE);
 
 	s = get_slot(w);
 	if (w->err)
@@ -346,7 +419,8 @@ static void seg_close(struct pb_archive_writer *w)
 		w->seg_fd = -1;
 		return;
 	}
-	if (w->seg_good < w->seg_off && ftruncate(fd, (off_t)w->seg_good) < 0)
+	if ((w->seg_good < w->seg_off || w->seg_good < w->seg_alloc) &&
+	    ftruncate(fd, (off_t)w->seg_good) < 0)
 		set_error(w, -errno, "truncate of", w->seg_tmp);
 	if ((w->direct ? fsync(fd) : fdatasync(fd)) < 0)
 		set_error(w, -errno, "sync of", w->seg_tmp);
@@ -381,6 +455,7 @@ int pb_aw_open(struct pb_archive_writer **wp, const struct pb_aw_options *opt)
 	w->idx_fd = -1;
 	w->direct = 1;
 	w->st.direct = 1;
+	w->prealloc = !opt->no_prealloc;
 	if (!w->opt.segment_bytes)
 		w->opt.segment_bytes = AW_DEFAULT_SEGMENT;
 	w->qd = w->opt.queue_depth ? w->opt.queue_depth : AW_DEFAULT_QD;
@@ -398,7 +473,8 @@ int pb_aw_open(struct pb_archive_writer **wp, const struct pb_aw_options *opt)
 	w->slots = calloc(w->qd, sizeof(*w->slots));
 	w->events = calloc(w->qd, sizeof(*w->events));
 	w->idx_buf = calloc(AW_IDX_BATCH, sizeof(*w->idx_buf));
-	if (!w->slots || !w->events || !w->idx_buf)
+	w->xxh = XXH3_createState();
+	if (!w->slots || !w->events || !w->idx_buf || !w->xxh)
 		goto fail;
 	for (unsigned int i = 0; i < w->qd; i++) {
 		if (posix_memalign(&w->slots[i].buf, PB_AR_ALIGN, w->cap)) {
@@ -462,6 +538,7 @@ fail:
 	free(w->slots);
 	free(w->events);
 	free(w->idx_buf);
+	XXH3_freeState(w->xxh);
 	free(w);
 	return ret;
 }
@@ -471,7 +548,7 @@ int pb_aw_writev(struct pb_archive_writer *w, const struct pb_aw_record *rec,
 {
 	struct pb_ar_rec_header *h;
 	struct slot *s;
-	uint64_t len = 0, span;
+	uint64_t len = 0, span, csum;
 	unsigned char *p;
 	int ret;
 
@@ -509,9 +586,37 @@ int pb_aw_writev(struct pb_archive_writer *w, const struct pb_aw_record *rec,
 	h = s->buf;
 	memset(h, 0, sizeof(*h));
 	p = (unsigned char *)s->buf + sizeof(*h);
-	for (int i = 0; i < iovcnt; i++) {
-		memcpy(p, iov[i].iov_base, iov[i].iov_len);
-		p += iov[i].iov_len;
+	if (len <= AW_HASH_CHUNK) {
+		for (int i = 0; i < iovcnt; i++) {
+			memcpy(p, iov[i].iov_base, iov[i].iov_len);
+			p += iov[i].iov_len;
+		}
+		csum = XXH3_64bits((unsigned char *)s->buf + sizeof(*h), (size_t)len);
+	} else {
+		/*
+		 * Copy and checksum in one pass, a cache-sized chunk at a
+		 * time: the checksum reads what was just copied from the
+		 * cache instead of reading the whole payload from memory
+		 * again (same XXH3 value as the one-shot call).
+		 */
+		XXH3_state_t *xs = w->xxh;
+
+		XXH3_64bits_reset(xs);
+		for (int i = 0; i < iovcnt; i++) {
+			const unsigned char *src = iov[i].iov_base;
+			size_t left = iov[i].iov_len;
+
+			while (left) {
+				size_t n = left < AW_HASH_CHUNK ? left : AW_HASH_CHUNK;
+
+				memcpy(p, src, n);
+				XXH3_64bits_update(xs, p, n);
+				p += n;
+				src += n;
+				left -= n;
+			}
+		}
+		csum = XXH3_64bits_digest(xs);
 	}
 	memset(p, 0, (size_t)(span - sizeof(*h) - len));
 	h->magic = PB_AR_REC_MAGIC;
@@ -523,7 +628,7 @@ int pb_aw_writev(struct pb_archive_writer *w, const struct pb_aw_record *rec,
 	h->ts_nsec = rec->ts_nsec;
 	h->transition = rec->transition;
 	h->damage = rec->damage;
-	h->checksum = XXH3_64bits((unsigned char *)s->buf + sizeof(*h), (size_t)len);
+	h->checksum = csum;
 	pb_ar_rec_header_seal(h);
 
 	s->is_record = 1;
@@ -532,6 +637,7 @@ int pb_aw_writev(struct pb_archive_writer *w, const struct pb_aw_record *rec,
 		.length = len, .segment = w->seg_no, .damage = rec->damage,
 		.transition = rec->transition,
 	};
+	ensure_alloc(w, w->seg_off + span);
 	ret = submit(w, s, (size_t)span, w->seg_off);
 	w->seg_off += span;
 	w->seg_submitted++;
@@ -595,6 +701,7 @@ int pb_aw_close(struct pb_archive_writer *w, struct pb_aw_stats *st)
 	free(w->slots);
 	free(w->events);
 	free(w->idx_buf);
+	XXH3_freeState(w->xxh);
 	free((char *)(uintptr_t)w->opt.detector);
 	free(w);
 	return ret;

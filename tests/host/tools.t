@@ -27,7 +27,7 @@ if ! $PY -c 'import numpy, PIL' 2>/dev/null || [ ! -x "$PEB" ] || [ ! -x "$CTL" 
 	echo "1..0 # SKIP needs /usr/bin/python3 with numpy+PIL and build/pebbled, build/pgpctl (make)"
 	exit 0
 fi
-echo "1..47"
+echo "1..50"
 W=$(mktemp -d "${TMPDIR:-/tmp}/tools-t.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 1
@@ -160,6 +160,20 @@ check $rc "all 6 images decoded byte-exact by scanning" nd4.txt
 run d4r.txt "$DEC" noidx --first 4 --last 5 -o dec4r
 [ "$rc" = 1 ] && grep -q 'finding the range by scanning' d4r.txt && [ "$(ls dec4r | wc -l)" = 2 ]
 check $? "a range without the index falls back to scanning and says so" d4r.txt
+
+# ---- 4b. interrupted run: a preallocated segment with a zero tail ----
+# (pebbled preallocates segments; a crash leaves the unwritten rest as zeros)
+cp -r $R ztail
+truncate -s +1M ztail/run000001-s00002.pseg
+run d4z.txt "$DEC" ztail -o dec4z
+[ "$rc" = 0 ] && grep -q 'intact' d4z.txt && grep -q 'note: run000001-s00002.pseg: zeros from offset .* to the end' d4z.txt
+check $? "a zero tail ends the segment cleanly: decode exits 0, intact, noted" d4z.txt
+run nd4z.txt "$DIFF" exp dec4z
+check $rc "all 6 images decoded byte-exact before the zero tail" nd4z.txt
+printf 'X' | dd of=ztail/run000001-s00002.pseg bs=1 seek=$(( $(stat -c %s ztail/run000001-s00002.pseg) - 8192 + 5 )) conv=notrunc status=none
+run d4y.txt "$DEC" ztail -o dec4y
+[ "$rc" = 1 ] && grep -q 'bad-record-header: run000001-s00002.pseg: no valid record header from offset' d4y.txt
+check $? "a non-zero byte in that tail is still reported as damage (exit 1)" d4y.txt
 
 # ---- 5. frame ranges through the index ----
 run d5.txt "$DEC" $R --first 4 --last 6 -o dec5 --json
