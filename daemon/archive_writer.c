@@ -21,6 +21,7 @@
 #define AW_DEFAULT_PAYLOAD	(1U << 20)
 #define AW_IDX_BATCH		1024U
 #define AW_HASH_CHUNK		(64U * 1024U)	/* copy+checksum step (cache) */
+#define AW_IDX_RESERVE		(64U * 1024U)	/* index space reserved ahead */
 /*
  * Segments are preallocated (fallocate mode 0: size and blocks) in steps of
  * at most this many bytes, up to segment_bytes. A write inside i_size is
@@ -76,6 +77,9 @@ struct pb_archive_writer {
 	char idx_final[PATH_MAX];
 	struct pb_ar_idx_entry *idx_buf;
 	unsigned int idx_n;
+	uint64_t idx_accepted;		/* records submitted, so index entries owed */
+	uint64_t idx_reserved;		/* index bytes reserved on disk (0 = cannot) */
+	int idx_no_reserve;		/* filesystem cannot reserve: write as we go */
 
 	XXH3_state_t *xxh;		/* copy+checksum of large payloads */
 
@@ -141,6 +145,36 @@ static int write_all(int fd, const void *buf, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+/*
+ * Reserve disk space for the index entry of one more record before the
+ * record is written, so a disk that fills up fails the record, never the
+ * index of records already on disk: the run then closes with one index
+ * entry per readable record. FALLOC_FL_KEEP_SIZE reserves blocks without
+ * changing the file's length; where the filesystem cannot, entries are
+ * written as they come (and a full disk may leave the index short).
+ */
+static int idx_reserve(struct pb_archive_writer *w)
+{
+	uint64_t need = sizeof(struct pb_ar_idx_header) +
+			(w->idx_accepted + 1) * sizeof(struct pb_ar_idx_entry);
+	uint64_t want;
+
+	if (w->idx_no_reserve || need <= w->idx_reserved)
+		return 0;
+	want = (need + AW_IDX_RESERVE) / AW_IDX_RESERVE * AW_IDX_RESERVE;
+	if (fallocate(w->idx_fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)want) < 0) {
+		int ret = -errno;
+
+		if (ret == -EOPNOTSUPP || ret == -ENOSYS) {
+			w->idx_no_reserve = 1;
+			return 0;
+		}
+		return set_error(w, ret, "index space reservation in", w->idx_tmp);
+	}
+	w->idx_reserved = want;
 	return 0;
 }
 
@@ -580,6 +614,9 @@ int pb_aw_writev(struct pb_archive_writer *w, const struct pb_aw_record *rec,
 			return ret;
 	}
 
+	ret = idx_reserve(w);
+	if (ret)
+		return ret;
 	s = get_slot(w);
 	if (w->err)
 		return w->err;
@@ -643,6 +680,7 @@ int pb_aw_writev(struct pb_archive_writer *w, const struct pb_aw_record *rec,
 	w->seg_submitted++;
 	if (ret)
 		return ret;
+	w->idx_accepted++;
 	w->st.submitted++;
 	reap(w, 0);
 	return w->err;

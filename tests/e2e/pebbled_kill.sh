@@ -119,8 +119,9 @@ ie=$(vf "$W/verify2.txt" index_entries)
 [ "$n2" -ge "$n" ] && [ "$(vf "$W/verify2.txt" bad_checksum)" = 0 ] && [ "$(vf "$W/verify2.txt" bad_header)" = 0 ] &&
 	[ "$(vf "$W/verify2.txt" out_of_order)" = 0 ] && [ "$(vf "$W/verify2.txt" payload_bad)" = 0 ] &&
 	[ "$tr2" -le 1 ] && [ "$((ok2 + tr2))" = "$n2" ]
+rc=$?
 diag "the .tmp segment: $((n2 - n)) record(s), $(wc -c <"$(ls "$R"/*.pseg.tmp)") bytes"
-tap_check "recovered .tmp segment: $ok2 of $n2 records intact up to the end ($tr2 truncated last record), payloads ok" [ $? = 0 ]
+tap_check "recovered .tmp segment: $ok2 of $n2 records intact up to the end ($tr2 truncated last record), payloads ok" [ $rc = 0 ]
 [ "$ie" -le "$ok2" ] && [ "$ie" -ge "$n" ]
 tap_check "the index written so far lists only complete records ($ie entries <= $ok2 intact, >= the $n renamed)" [ $? = 0 ]
 

@@ -2,6 +2,7 @@
 /* Pebble pool: alignment, guard pages, reference counts, bounded waits, wake, mlock note. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -128,6 +129,7 @@ struct waiter {
 	struct pb_pool *p;
 	int ret;
 	uint32_t h;
+	atomic_int done;
 };
 
 static void *wait_thread(void *arg)
@@ -135,6 +137,7 @@ static void *wait_thread(void *arg)
 	struct waiter *w = arg;
 
 	w->ret = pb_pool_alloc(w->p, 0, 1, -1, &w->h);
+	atomic_store(&w->done, 1);
 	return NULL;
 }
 
@@ -156,10 +159,17 @@ START_TEST(blocking_wait_and_wake)
 	pthread_join(t, NULL);
 	ck_assert_int_eq(w.ret, 0);
 	ck_assert_uint_eq(w.h, h);
-	/* now empty again: wake interrupts the wait */
+	/*
+	 * Now empty again: a wake interrupts the wait. A wake only reaches
+	 * a thread already waiting, so keep waking until it has returned
+	 * (on a slow or loaded machine it may start waiting late).
+	 */
+	atomic_store(&w.done, 0);
 	pthread_create(&t, NULL, wait_thread, &w);
-	usleep(50000);
-	pb_pool_wake(p);
+	while (!atomic_load(&w.done)) {
+		pb_pool_wake(p);
+		usleep(10000);
+	}
 	pthread_join(t, NULL);
 	ck_assert_int_eq(w.ret, -EINTR);
 	pb_pool_put(p, h);

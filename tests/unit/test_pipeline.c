@@ -295,7 +295,9 @@ START_TEST(stop_nothing_lost)
 
 	rig_init(&r, 8, 1, PB_BP_LOSSLESS);
 	ck_assert_int_eq(pb_pipeline_start(&r.pl, &r.po), 0);
-	usleep(300000);
+	/* stop mid-stream, once it is well under way (however fast this machine is) */
+	for (int i = 0; i < 30000 && atomic_load(&r.m.dma_frames) <= 100; i++)
+		usleep(1000);
 	ck_assert(!pb_pipeline_wait(r.pl, 0));
 	pb_pipeline_stop(r.pl);
 	ck_assert_int_eq(pb_pipeline_join(r.pl, &st), 0);
