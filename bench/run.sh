@@ -163,6 +163,7 @@ EOF
 if ! skip arch; then
 	S=$ARCH_S
 	qd=$(awk -F'[ =;]+' '/^archive_queue_depth/ { print $2 }' daemon/pebbled.conf)
+	seg=$(awk -F'[ =;L]+' '/^segment_bytes/ { print $2 }' daemon/pebbled.conf)
 	for side in 2048 300; do
 		bs=$(span $((side * side * 2)))
 		for p in $(seq 1 "$PAIRS"); do
@@ -176,8 +177,10 @@ if ! skip arch; then
 			fi
 			rm -rf "$ARCH"
 			mkdir -p "$ARCH"
+			# fio preallocates its file (fallocate=native) as pebbled does each
+			# segment, and writes segment_bytes before wrapping, like one segment.
 			fio --name=arch --filename="$ARCH/fio.dat" --ioengine=libaio --direct=1 \
-				--rw=write --bs="$bs" --iodepth="$qd" --size=200G --fallocate=none \
+				--rw=write --bs="$bs" --iodepth="$qd" --size="$seg" --fallocate=native \
 				--runtime="$S" --time_based --output-format=json >"$W/fio.json" 2>"$W/fio.err"
 			$PY - "$p" "$side" "$bs" "$qd" "$W/fio.json" >>"$CSV" <<'EOF'
 import json, sys
