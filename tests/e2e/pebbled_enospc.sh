@@ -21,8 +21,6 @@ if [ ! -c "$D" ]; then
 	echo "1..0 # SKIP $D missing (module not loaded)"
 	exit 4
 fi
-st() { "$C" -d "$D" --json stats | sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" | head -n 1; }
-vf() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" | head -n 1; }
 
 rm -rf "$W"
 mkdir -p "$W" "$M"

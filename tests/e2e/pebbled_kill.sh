@@ -34,10 +34,6 @@ if [ ! -c "$D" ]; then
 	echo "1..0 # SKIP $D missing (module not loaded)"
 	exit 4
 fi
-# st FIELD: first "FIELD": N of pgpctl --json stats (state before state_hwm)
-st() { "$C" -d "$D" --json stats | sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" | head -n 1; }
-# vf FILE FIELD: FIELD=N of a pebbled --verify line
-vf() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" | head -n 1; }
 
 rm -rf "$W"
 mkdir -p "$W/out"

@@ -34,7 +34,7 @@ case_() {	# case_ DESC WANT_LINE WANT_RC FILE:CONTENT:RC...
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..9"
 case_ "passes, failures and skips are counted" "2 passed, 1 failed, 1 skipped" 1 \
 	'a|1..4\nok 1 - x\nok 2 - y\nnot ok 3 - z\nok 4 - w # SKIP no dev\n|1'
 case_ "all passing exits 0" "3 passed, 0 failed, 0 skipped" 0 \
@@ -49,4 +49,8 @@ case_ "indented subtest lines are not counted twice" "1 passed, 0 failed, 0 skip
 	'a|    ok 1 - sub\nok 1 - top\n|0'
 case_ "TODO failures are not failures" "1 passed, 0 failed, 1 skipped" 0 \
 	'a|ok 1\nnot ok 2 - later # TODO\n|0'
+case_ "results short of the plan are a failure" "2 passed, 1 failed, 0 skipped" 1 \
+	'a|1..3\nok 1\nok 2\n|0'
+case_ "a skip-all plan (1..0) is not short" "0 passed, 0 failed, 1 skipped" 0 \
+	'a|1..0 # SKIP no device\n|4'
 [ "$fails" = 0 ]

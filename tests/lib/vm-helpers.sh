@@ -61,3 +61,11 @@ meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 # kernel log lines added since mark_dmesg
 mark_dmesg() { _dm=$(dmesg | wc -l); }
 new_dmesg() { dmesg | tail -n +$((_dm + 1)); }
+
+# --- end-to-end helpers (pgpctl and pebbled on PATH) ---
+# st FIELD: first "FIELD": N of `pgpctl --json stats` (state before state_hwm)
+st() { "${C:-pgpctl}" -d "$DEV" --json stats | sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" | head -n 1; }
+# vf FILE FIELD: FIELD=N of a `pebbled --verify` line
+vf() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" | head -n 1; }
+# xf FILE PREFIX FIELD: FIELD=N on the pebbled exit-block line starting with PREFIX
+xf() { sed -n "s/^$2.* $3=\([0-9]*\).*/\1/p; s/^$2 *$3=\([0-9]*\).*/\1/p" "$1" | head -n 1; }
