@@ -17,10 +17,7 @@ D=$DEV
 W=/tmp/pebbled-enospc
 M=/mnt/small
 
-if [ ! -c "$D" ]; then
-	echo "1..0 # SKIP $D missing (module not loaded)"
-	exit 4
-fi
+need_device
 
 rm -rf "$W"
 mkdir -p "$W" "$M"
@@ -36,14 +33,12 @@ arch_hz = 0;
 segment_bytes = 1048576;
 metrics_port = 0;
 EOC
-rxc=$("$C" -d "$D" --json info | sed -n 's/.*"rx_count": \([0-9]*\).*/\1/p')
+rxc=$(info_field rx_count)
 
 "$P" -c "$W/pebbled.conf" >"$W/stdout.txt" 2>"$W/stderr.txt" &
 pid=$!
-sleep 1
-for t in Configure BeginRun Enable; do
-	"$C" -d "$D" inject "$t" >>"$W/pgpctl.txt" 2>&1 || diag "inject $t failed"
-done
+wait_started "$W/stderr.txt" "$pid" || diag "pebbled did not start: $(tail -n 3 "$W/stderr.txt")"
+transitions Configure BeginRun Enable
 "$C" -d "$D" engine start --rate 1000 --size 20000 >>"$W/pgpctl.txt" 2>&1
 # pebbled must stop by itself when the disk is full
 i=0

@@ -30,10 +30,7 @@ C=${PGPCTL:-pgpctl}
 D=$DEV
 W=/tmp/pebbled-kill
 
-if [ ! -c "$D" ]; then
-	echo "1..0 # SKIP $D missing (module not loaded)"
-	exit 4
-fi
+need_device
 
 rm -rf "$W"
 mkdir -p "$W/out"
@@ -47,14 +44,12 @@ segment_frames = 40;
 backpressure = "drop";
 metrics_port = 0;
 EOC
-rxc=$("$C" -d "$D" --json info | sed -n 's/.*"rx_count": \([0-9]*\).*/\1/p')
+rxc=$(info_field rx_count)
 
 "$P" -c "$W/pebbled.conf" >"$W/stdout.txt" 2>"$W/stderr.txt" &
 pid=$!
-sleep 1
-for t in Configure BeginRun Enable; do
-	"$C" -d "$D" inject "$t" >>"$W/pgpctl.txt" 2>&1 || diag "inject $t failed"
-done
+wait_started "$W/stderr.txt" "$pid" || diag "pebbled did not start: $(tail -n 3 "$W/stderr.txt")"
+transitions Configure BeginRun Enable
 "$C" -d "$D" engine start --rate 2000 --size 20000 >>"$W/pgpctl.txt" 2>&1
 tap_check "generator started (2000 Hz, 20000 B frames), pebbled running" kill -0 "$pid"
 sleep 3

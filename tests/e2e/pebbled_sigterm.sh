@@ -21,10 +21,7 @@ C=${PGPCTL:-pgpctl}
 D=$DEV
 W=/tmp/pebbled-sigterm
 
-if [ ! -c "$D" ]; then
-	echo "1..0 # SKIP $D missing (module not loaded)"
-	exit 4
-fi
+need_device
 
 rm -rf "$W"
 mkdir -p "$W/out"
@@ -36,7 +33,7 @@ proc_hz = 0;
 arch_hz = 0;
 metrics_port = 0;
 EOC
-rxc=$("$C" -d "$D" --json info | sed -n 's/.*"rx_count": \([0-9]*\).*/\1/p')
+rxc=$(info_field rx_count)
 f0=$(st rx_frames)
 u0=$(st rx_drop_unclaimed)
 nb0=$(st rx_drop_nobuf)
@@ -46,10 +43,8 @@ r0=$(st reclaimed)
 
 "$P" -c "$W/pebbled.conf" --lossless >"$W/stdout.txt" 2>"$W/stderr.txt" &
 pid=$!
-sleep 1
-for t in Configure BeginRun Enable; do
-	"$C" -d "$D" inject "$t" >>"$W/pgpctl.txt" 2>&1 || diag "inject $t failed"
-done
+wait_started "$W/stderr.txt" "$pid" || diag "pebbled did not start: $(tail -n 3 "$W/stderr.txt")"
+transitions Configure BeginRun Enable
 "$C" -d "$D" engine start --lossless --rate 0 --size 20000 >>"$W/pgpctl.txt" 2>&1
 tap_check "lossless unpaced generator started, pebbled --lossless running" kill -0 "$pid"
 sleep 4

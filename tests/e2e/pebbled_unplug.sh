@@ -26,10 +26,7 @@ N=$(basename "$D")
 S=/sys/class/pgpdma/$N
 W=/tmp/pebbled-unplug
 
-if [ ! -c "$D" ]; then
-	echo "1..0 # SKIP $D missing (module not loaded)"
-	exit 4
-fi
+need_device
 ss() { cat "$S/$1" 2>/dev/null; }
 params() {
 	for p in cfgRxCount cfgTxCount cfgSize cfgMode cfgDevCount cfgPoolMaxPct; do
@@ -62,10 +59,8 @@ rec0=$(ss reclaimed)
 
 "$P" -c "$W/pebbled.conf" >"$W/stdout.txt" 2>"$W/stderr.txt" &
 pid=$!
-sleep 1
-for t in Configure BeginRun Enable; do
-	"$C" -d "$D" inject "$t" >>"$W/pgpctl.txt" 2>&1 || diag "inject $t failed"
-done
+wait_started "$W/stderr.txt" "$pid" || diag "pebbled did not start: $(tail -n 3 "$W/stderr.txt")"
+transitions Configure BeginRun Enable
 "$C" -d "$D" engine start --rate 500 --size 20000 >>"$W/pgpctl.txt" 2>&1
 sleep 2
 tap_check "generator started (500 Hz, 20000 B frames), pebbled running mid-run" kill -0 "$pid"

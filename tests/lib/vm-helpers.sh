@@ -69,3 +69,30 @@ st() { "${C:-pgpctl}" -d "$DEV" --json stats | sed -n "s/.*\"$1\": \([0-9]*\).*/
 vf() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" | head -n 1; }
 # xf FILE PREFIX FIELD: FIELD=N on the pebbled exit-block line starting with PREFIX
 xf() { sed -n "s/^$2.* $3=\([0-9]*\).*/\1/p; s/^$2 *$3=\([0-9]*\).*/\1/p" "$1" | head -n 1; }
+# need_device: skip the whole test (TAP skip-all, exit 4) when $DEV is missing
+need_device() {
+	[ -c "$DEV" ] && return 0
+	echo "1..0 # SKIP $DEV missing (module not loaded)"
+	exit 4
+}
+# info_field NAME: a numeric field of `pgpctl --json info`
+info_field() { "${C:-pgpctl}" -d "$DEV" --json info | sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"; }
+# wait_started STDERR PID: wait (up to 30 s) for pebbled's "started:" line,
+# so transitions are not injected before it has opened the device;
+# fails when pebbled exits first
+wait_started() {
+	_i=0
+	while [ $_i -lt 300 ]; do
+		grep -q 'started:' "$1" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# transitions NAME...: inject each transition (output in $W/pgpctl.txt)
+transitions() {
+	for _t in "$@"; do
+		"${C:-pgpctl}" -d "$DEV" inject "$_t" >>"$W/pgpctl.txt" 2>&1 || diag "inject $_t failed"
+	done
+}
