@@ -83,8 +83,12 @@ ls -l "$R" | grep -v "s[0-9]*\.pseg$" | sed 's/^/# /'
 ntmp=$(ls "$R" | grep -c '\.tmp$')
 nsegtmp=$(ls "$R" | grep -c '^run000001-s[0-9]*\.pseg\.tmp$')
 nseg=$(ls "$R" | grep -c '^run000001-s[0-9]*\.pseg$')
-[ "$nseg" -ge 1 ] && [ -f "$R/run000001.pidx.tmp" ] && [ "$nsegtmp" = 1 ] && [ ! -e "$R/run000001.pidx" ]
-tap_check "interrupted run: $nseg complete segment(s), the current segment and the index still .tmp ($ntmp .tmp files with the results file)" [ $? = 0 ]
+# The current segment is a .tmp unless the kill landed between the rename of
+# a full segment and the creation of the next one (a window of a few
+# microseconds per rotation, seen once in CI): then there is none.
+[ "$nsegtmp" = 1 ] || diag "killed between two segments: no .pseg.tmp"
+[ "$nseg" -ge 1 ] && [ -f "$R/run000001.pidx.tmp" ] && [ "$nsegtmp" -le 1 ] && [ ! -e "$R/run000001.pidx" ]
+tap_check "interrupted run: $nseg complete segment(s), $nsegtmp current segment and the index still .tmp ($ntmp .tmp files with the results file)" [ $? = 0 ]
 "$P" --verify "$W/out" --generator >"$W/verify.txt" 2>&1
 vrc=$?
 sed 's/^/# /' "$W/verify.txt"
@@ -111,7 +115,7 @@ ie=$(vf "$W/verify2.txt" index_entries)
 	[ "$(vf "$W/verify2.txt" out_of_order)" = 0 ] && [ "$(vf "$W/verify2.txt" payload_bad)" = 0 ] &&
 	[ "$tr2" -le 1 ] && [ "$((ok2 + tr2))" = "$n2" ]
 rc=$?
-diag "the .tmp segment: $((n2 - n)) record(s), $(wc -c <"$(ls "$R"/*.pseg.tmp)") bytes"
+[ "$nsegtmp" = 1 ] && diag "the .tmp segment: $((n2 - n)) record(s), $(wc -c <"$(ls "$R"/*.pseg.tmp)") bytes"
 tap_check "recovered .tmp segment: $ok2 of $n2 records intact up to the end ($tr2 truncated last record), payloads ok" [ $rc = 0 ]
 [ "$ie" -le "$ok2" ] && [ "$ie" -ge "$n" ]
 tap_check "the index written so far lists only complete records ($ie entries <= $ok2 intact, >= the $n renamed)" [ $? = 0 ]
