@@ -177,6 +177,17 @@ static void pgpdma_emu_frame(struct pgpdma_emu *emu,
 	if (l1 && cfg->rate_hz && cfg->rate_hz < PGPDMA_PULSE_RATE_HZ)
 		step = PGPDMA_PULSE_RATE_HZ / cfg->rate_hz;
 	spin_lock(&pd->lock);
+	if (l1 && emu->epoch != epoch) {
+		/*
+		 * ENGINE_SET changed the settings while this frame waited
+		 * for buffers: it was never produced. Once SET returns, no
+		 * generator frame of the old settings is counted.
+		 */
+		spin_unlock(&pd->lock);
+		if (ok)
+			pgpdma_rx_abort(pd, &bufs);
+		return;
+	}
 	pulse = emu->pulse_id;
 	evt = emu->evt_counter;
 	emu->pulse_id = (emu->pulse_id + step) & PGPDMA_TH_PULSE_ID_MASK;
