@@ -127,29 +127,25 @@ uint32_t pb_gap_update(struct pb_gap_detector *g, const struct pb_timing *t)
 ssize_t pb_payload_verify(const void *frame, size_t len)
 {
 	const unsigned char *p = frame;
-	uint64_t pulse;
+	struct pgpdma_timing_header th;
 	size_t n, i;
 
 	if (!frame)
 		return -EINVAL;
 	if (len < PGPDMA_TH_SIZE)
 		return -EMSGSIZE;
-	pulse = ld64(p) & PGPDMA_TH_PULSE_ID_MASK;
+	memset(&th, 0, sizeof(th));
+	th.pulse_id_ctl = ld64(p);
+	th.opaque[0] = ld32(p + 24);
+	th.opaque[1] = ld32(p + 28);
 	p += PGPDMA_TH_SIZE;
 	n = len - PGPDMA_TH_SIZE;
-	for (i = 0; i + 4 <= n; i += 4) {
-		uint32_t want = pgpdma_payload_word(pulse, (uint32_t)(i / 4));
+	for (i = 0; i < n; i += 4) {
+		uint32_t want = pgpdma_gen_payload_word(&th, (uint32_t)(i / 4));
 
-		if (ld32(p + i) != want) {
-			for (unsigned int b = 0; b < 4; b++)
-				if (p[i + b] != (unsigned char)(want >> (8 * b)))
-					return (ssize_t)(PGPDMA_TH_SIZE + i + b);
-		}
-	}
-	if (i < n) {
-		uint32_t want = pgpdma_payload_word(pulse, (uint32_t)(i / 4));
-
-		for (unsigned int b = 0; i + b < n; b++)
+		if (i + 4 <= n && ld32(p + i) == want)
+			continue;
+		for (unsigned int b = 0; b < 4 && i + b < n; b++)
 			if (p[i + b] != (unsigned char)(want >> (8 * b)))
 				return (ssize_t)(PGPDMA_TH_SIZE + i + b);
 	}

@@ -115,8 +115,9 @@ uint32_t pb_gap_update(struct pb_gap_detector *g, const struct pb_timing *t);
  * @len:   frame bytes
  *
  * Word i of the payload (bytes after the 32-byte header) must be
- * pgpdma_payload_word(pulse ID of the header, i), little-endian; a last
- * partial word holds the low-order bytes of the next word.
+ * pgpdma_gen_payload_word(header, i), little-endian (a hash of the pulse ID
+ * and i, or for PATTERN frames a word fixed by the offset inside the DMA
+ * buffer); a last partial word holds the low-order bytes of the next word.
  *
  * Returns -1 if every payload byte matches (also for a header-only
  * frame), the offset from the start of @frame of the first mismatching

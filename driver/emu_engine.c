@@ -129,11 +129,31 @@ static bool pgpdma_emu_get_bufs(struct pgpdma_emu *emu, u32 flags, u32 epoch,
 	return ok;
 }
 
-/* Fill @bufs with @len bytes: 32-byte header @hdr, then payload words. */
+/* Write payload words of buffer offsets [@from, @to) of a PATTERN buffer. */
+static void pgpdma_emu_pattern(u8 *p, u32 from, u32 to)
+{
+	__le32 v;
+	u32 off;
+
+	for (off = from; off < to; off += 4) {
+		v = cpu_to_le32(pgpdma_payload_word(0, off / 4));
+		memcpy(p + off, &v, 4);
+	}
+}
+
+/*
+ * Fill @bufs with @len bytes: 32-byte header @hdr, then the payload.
+ * HASH (@pattern false): word i is computed from the pulse ID, every
+ * frame. PATTERN: the payload depends only on the offset inside the
+ * buffer, so it is written once per buffer and from then on only the
+ * header (and, in a buffer that held a header before, its first 32 bytes)
+ * changes: like DMA, the engine costs the CPU (almost) nothing per byte.
+ */
 static void pgpdma_emu_fill(struct pgpdma_dev *pd, struct list_head *bufs,
-			    const __le32 *hdr, u64 pulse, u32 len)
+			    const __le32 *hdr, u64 pulse, u32 len, bool pattern)
 {
 	struct pgpdma_buf *b;
+	bool head = true;
 	u32 w = 0;
 
 	list_for_each_entry(b, bufs, node) {
@@ -142,17 +162,30 @@ static void pgpdma_emu_fill(struct pgpdma_dev *pd, struct list_head *bufs,
 		u32 off;
 		__le32 v;
 
-		for (off = 0; off < chunk; off += 4, w++) {
-			u32 pw = w - PGPDMA_TH_SIZE / 4;
-
-			if (w < PGPDMA_TH_SIZE / 4)
-				v = hdr[w];
+		if (pattern) {
+			if (!b->pattern)
+				pgpdma_emu_pattern(p, PGPDMA_TH_SIZE,
+						   pd->buf_size);
+			if (head)
+				memcpy(p, hdr, min_t(u32, chunk, PGPDMA_TH_SIZE));
 			else
-				v = cpu_to_le32(pgpdma_payload_word(pulse, pw));
-			memcpy(p + off, &v, min(4U, chunk - off));
+				pgpdma_emu_pattern(p, 0, PGPDMA_TH_SIZE);
+			b->pattern = true;
+		} else {
+			for (off = 0; off < chunk; off += 4, w++) {
+				u32 pw = w - PGPDMA_TH_SIZE / 4;
+
+				if (w < PGPDMA_TH_SIZE / 4)
+					v = hdr[w];
+				else
+					v = cpu_to_le32(pgpdma_payload_word(pulse, pw));
+				memcpy(p + off, &v, min(4U, chunk - off));
+			}
+			b->pattern = false;
 		}
 		b->size = chunk;
 		len -= chunk;
+		head = false;
 	}
 }
 
@@ -164,6 +197,7 @@ static void pgpdma_emu_frame(struct pgpdma_emu *emu,
 	struct pgpdma_dev *pd = emu->pd;
 	u32 n = DIV_ROUND_UP(len, pd->buf_size);
 	bool l1 = transition == PGPDMA_TR_L1ACCEPT;
+	bool pattern = l1 && cfg->flags & PGPDMA_ENGF_PATTERN;
 	struct timespec64 ts;
 	__le32 hdr[PGPDMA_TH_SIZE / 4];
 	LIST_HEAD(bufs);
@@ -215,7 +249,12 @@ static void pgpdma_emu_frame(struct pgpdma_emu *emu,
 	hdr[4] = cpu_to_le32(cfg->readout_group &
 			     PGPDMA_TH_READOUT_GROUP_MASK);
 	hdr[5] = cpu_to_le32(evt);
-	pgpdma_emu_fill(pd, &bufs, hdr, pulse & PGPDMA_TH_PULSE_ID_MASK, len);
+	if (pattern) {
+		hdr[6] = cpu_to_le32(PGPDMA_TH_PAYLOAD_PATTERN);
+		hdr[7] = cpu_to_le32(pd->buf_size);
+	}
+	pgpdma_emu_fill(pd, &bufs, hdr, pulse & PGPDMA_TH_PULSE_ID_MASK, len,
+			pattern);
 	pgpdma_rx_complete(pd, &bufs, dest, 0);
 }
 
@@ -278,6 +317,7 @@ static void pgpdma_emu_tx(struct pgpdma_emu *emu,
 		left = len;
 		list_for_each_entry(rb, &rx, node) {
 			rb->size = min(left, pd->buf_size);
+			rb->pattern = false;
 			left -= rb->size;
 		}
 		rb = list_first_entry(&rx, struct pgpdma_buf, node);
@@ -359,7 +399,7 @@ static int pgpdma_emu_set(struct pgpdma_dev *pd,
 	u32 i;
 
 	if (cfg->mode > PGPDMA_ENG_LOOPBACK ||
-	    cfg->flags & ~PGPDMA_ENGF_LOSSLESS ||
+	    cfg->flags & ~(PGPDMA_ENGF_LOSSLESS | PGPDMA_ENGF_PATTERN) ||
 	    cfg->dest >= PGPDMA_MAX_DEST)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(cfg->reserved); i++)
@@ -437,6 +477,10 @@ static void pgpdma_emu_show(struct pgpdma_dev *pd, struct seq_file *m)
 	seq_printf(m, "backpressure     : %s\n",
 		   cfg.flags & PGPDMA_ENGF_LOSSLESS ? "lossless (deadtime)" :
 		   "drop");
+	seq_printf(m, "gen payload      : %s\n",
+		   cfg.flags & PGPDMA_ENGF_PATTERN ?
+		   "pattern (per buffer offset, written once)" :
+		   "hash (per pulse ID, every frame)");
 	seq_printf(m, "gen rate         : %u Hz%s\n", cfg.rate_hz,
 		   cfg.rate_hz ? "" : " (as fast as possible)");
 	seq_printf(m, "gen frame size   : %u bytes\n", cfg.frame_size);

@@ -40,8 +40,11 @@ struct pgpdma_engine_ops;
  * @frame_len: bytes in the frame starting here (frame head only)
  * @seq:      per-destination sequence number of the frame
  * @mark:     scratch flag for duplicate detection, only set under the lock
+ * @pattern:  the emulated engine's PATTERN payload is in place (bytes 32
+ *            up to the end); touched only by the engine while it holds the
+ *            buffer (taken, not yet completed)
  *
- * Every field but @cpu, @dma, @page and @index is protected by
+ * Every field but @cpu, @dma, @page, @index and @pattern is protected by
  * pgpdma_dev.lock.
  */
 struct pgpdma_buf {
@@ -60,6 +63,7 @@ struct pgpdma_buf {
 	u32 frame_len;
 	u64 seq;
 	bool mark;
+	bool pattern;
 };
 
 /**

@@ -7,6 +7,7 @@
  *   pgpctl [-d DEV] [--json] engine [show]
  *   pgpctl [-d DEV] engine start [--loopback] [--rate HZ] [--size BYTES]
  *                        [--dest D] [--count N] [--group MASK] [--lossless]
+ *                        [--pattern]
  *   pgpctl [-d DEV] engine stop
  *   pgpctl [-d DEV] inject TRANSITION [--dest D]
  *   pgpctl [-d DEV] send [--dest D] [--timing [--transition NAME] [--pulse-id N]
@@ -54,8 +55,10 @@ static void usage(FILE *f)
 	      "  stats [--watch [SEC]]      counters and buffer states (live with rates)\n"
 	      "  engine [show]              emulated engine settings\n"
 	      "  engine start [--loopback] [--rate HZ] [--size BYTES] [--dest D]\n"
-	      "               [--count N] [--group MASK] [--lossless]\n"
-	      "                             start the generator (default) or TX loopback\n"
+	      "               [--count N] [--group MASK] [--lossless] [--pattern]\n"
+	      "                             start the generator (default) or TX loopback;\n"
+	      "                             --pattern: the same payload in every frame,\n"
+	      "                             copied, not computed (fast, for benchmarks)\n"
 	      "  engine stop                stop the engine\n"
 	      "  inject TRANSITION [--dest D]  emit a transition (name or id)\n"
 	      "  send [--dest D] FILE...    send files as frames through TX (.npy: the\n"
@@ -346,16 +349,18 @@ static int engine_show(struct pgpdma_dev *dev)
 	if (rc)
 		return fail("engine", rc);
 	if (json_out) {
-		print_json(json_pack("{s:s, s:b, s:b, s:i, s:i, s:i, s:i, s:I}",
+		print_json(json_pack("{s:s, s:b, s:b, s:s, s:i, s:i, s:i, s:i, s:I}",
 				     "mode", mode_name(e.mode), "running", e.running,
 				     "lossless", !!(e.flags & PGPDMA_ENGF_LOSSLESS),
+				     "payload", e.flags & PGPDMA_ENGF_PATTERN ? "pattern" : "hash",
 				     "rate_hz", e.rate_hz, "frame_size", e.frame_size,
 				     "dest", e.dest, "readout_group", e.readout_group,
 				     "count", (json_int_t)e.count));
 	} else {
-		printf("mode %s%s  backpressure %s  rate %u Hz%s  frame %u bytes  dest %u  group 0x%x  count %" PRIu64 "\n",
+		printf("mode %s%s  backpressure %s  payload %s  rate %u Hz%s  frame %u bytes  dest %u  group 0x%x  count %" PRIu64 "\n",
 		       mode_name(e.mode), e.running ? " (running)" : "",
 		       e.flags & PGPDMA_ENGF_LOSSLESS ? "lossless" : "drop",
+		       e.flags & PGPDMA_ENGF_PATTERN ? "pattern" : "hash",
 		       e.rate_hz, e.rate_hz ? "" : " (unpaced)", e.frame_size,
 		       e.dest, e.readout_group, (uint64_t)e.count);
 	}
@@ -372,6 +377,7 @@ static int cmd_engine(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "lossless", no_argument, NULL, 'L' },
+		{ "pattern", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *sub = argc > 1 ? argv[1] : "show";
@@ -398,6 +404,7 @@ static int cmd_engine(int argc, char **argv)
 		case 'c': rc = parse_u64(optarg, (uint64_t *)&e.count); break;
 		case 'g': rc = parse_u32(optarg, &e.readout_group); break;
 		case 'L': e.flags |= PGPDMA_ENGF_LOSSLESS; break;
+		case 'P': e.flags |= PGPDMA_ENGF_PATTERN; break;
 		default: return 2;
 		}
 		if (rc)

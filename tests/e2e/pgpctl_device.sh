@@ -113,7 +113,7 @@ run "$W/eng0.txt" "$C" -d "$D" engine stop
 [ "$rc" = 0 ] && grep -q '^mode idle ' "$W/eng0.txt"
 check $? "engine stop: mode idle" "$W/eng0.txt"
 run "$W/eng1.txt" "$C" -d "$D" engine start --rate 200 --size 2048 --dest 3 --group 0x5 --count 100000
-[ "$rc" = 0 ] && grep -q '^mode generator (running)  backpressure drop  rate 200 Hz  frame 2048 bytes  dest 3  group 0x5  count 100000' "$W/eng1.txt"
+[ "$rc" = 0 ] && grep -q '^mode generator (running)  backpressure drop  payload hash  rate 200 Hz  frame 2048 bytes  dest 3  group 0x5  count 100000' "$W/eng1.txt"
 check $? "engine start with --rate --size --dest --group --count echoes the settings" "$W/eng1.txt"
 
 # stats --watch runs while the generator does
@@ -144,8 +144,8 @@ run "$W/eng2.json" "$C" -d "$D" --json engine show
 [ "$rc" = 0 ] && jsonok "$W/eng2.json" && grep -q '"mode": "generator"' "$W/eng2.json" && \
 	grep -q '"running": true' "$W/eng2.json" && [ "$(jnum rate_hz "$W/eng2.json")" = 200 ] && \
 	[ "$(jnum frame_size "$W/eng2.json")" = 2048 ] && [ "$(jnum dest "$W/eng2.json")" = 3 ] && \
-	[ "$(jnum readout_group "$W/eng2.json")" = 5 ]
-check $? "engine show --json: valid, generator running at 200 Hz, 2048 B, dest 3, group 5" "$W/eng2.json"
+	[ "$(jnum readout_group "$W/eng2.json")" = 5 ] && grep -q '"payload": "hash"' "$W/eng2.json"
+check $? "engine show --json: valid, generator running at 200 Hz, 2048 B, dest 3, group 5, hash payload" "$W/eng2.json"
 run "$W/stats1.json" "$C" -d "$D" --json stats
 g1=$(jnum gen_frames "$W/stats1.json")
 [ -n "$g1" ] && [ "$g1" -ge 200 ]
@@ -153,6 +153,12 @@ check $? "the generator produced frames (gen_frames ${g1:-none} >= 200 after ~2 
 run "$W/eng3.txt" "$C" -d "$D" engine stop
 [ "$rc" = 0 ] && grep -q '^mode idle ' "$W/eng3.txt"
 check $? "engine stop stops it" "$W/eng3.txt"
+run "$W/eng8.txt" "$C" -d "$D" engine start --pattern --rate 100 --size 100000
+[ "$rc" = 0 ] && grep -q '^mode generator (running)  backpressure drop  payload pattern  rate 100 Hz  frame 100000 bytes' "$W/eng8.txt"
+check $? "engine start --pattern: the generator copies a template payload" "$W/eng8.txt"
+run "$W/eng9.json" "$C" -d "$D" --json engine show
+[ "$rc" = 0 ] && jsonok "$W/eng9.json" && grep -q '"payload": "pattern"' "$W/eng9.json"
+check $? "engine show --json reports payload pattern" "$W/eng9.json"
 run "$W/eng4.txt" "$C" -d "$D" engine start --loopback --lossless
 [ "$rc" = 0 ] && grep -q '^mode loopback (running)  backpressure lossless' "$W/eng4.txt"
 check $? "engine start --loopback --lossless" "$W/eng4.txt"

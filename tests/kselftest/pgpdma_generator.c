@@ -40,6 +40,8 @@ struct stream {
 	__u32 last_evt;
 	__u32 rg;
 	size_t frame_size;	/* expected L1Accept size, 0 = any */
+	__u32 payload;		/* expected PGPDMA_TH_PAYLOAD_* of L1Accepts */
+	__u32 buf_size;		/* expected opaque[1] of PATTERN frames */
 	uint64_t seq_gaps;	/* frames missing according to seq */
 	bool allow_gaps;
 };
@@ -105,6 +107,15 @@ static const char *stream_check(struct stream *s, const struct pg_frame *f,
 				 f->len, s->frame_size);
 			return why;
 		}
+		if (f->len > PGPDMA_TH_SIZE && th.opaque[0] != s->payload) {
+			snprintf(why, sizeof(why), "opaque[0] %u, payload kind %u expected",
+				 th.opaque[0], s->payload);
+			return why;
+		}
+		if (s->payload == PGPDMA_TH_PAYLOAD_PATTERN && th.opaque[1] != s->buf_size)
+			return "PATTERN frame: opaque[1] is not the buffer size";
+		if (s->payload == PGPDMA_TH_PAYLOAD_HASH && th.opaque[1])
+			return "HASH frame: opaque[1] not zero";
 		p = pg_check_gen_payload(data, f->len);
 		if (p)
 			return p;
@@ -157,17 +168,23 @@ static int recv_n(struct __test_metadata *_metadata, struct pg_dev *d,
 	return (int)got;
 }
 
-static void gen_run(struct __test_metadata *_metadata, struct pg_dev *d,
-		    uint8_t *buf, size_t cap, __u32 frame_size, __u32 rate,
-		    unsigned long n)
+static void gen_run_flags(struct __test_metadata *_metadata, struct pg_dev *d,
+			  uint8_t *buf, size_t cap, __u32 frame_size, __u32 rate,
+			  unsigned long n, __u32 flags)
 {
 	struct pgpdma_stats before, after;
 	struct pgpdma_engine e;
-	struct stream s = { .rg = RG, .frame_size = frame_size };
+	struct stream s = {
+		.rg = RG, .frame_size = frame_size,
+		.payload = flags & PGPDMA_ENGF_PATTERN ? PGPDMA_TH_PAYLOAD_PATTERN :
+			   PGPDMA_TH_PAYLOAD_HASH,
+		.buf_size = d->info.buf_size,
+	};
 	size_t nb = (frame_size + d->info.buf_size - 1) / d->info.buf_size;
 
 	ASSERT_EQ(0, pg_stats(d->fd, &before));
-	ASSERT_EQ(0, pg_engine_set(d->fd, PGPDMA_ENG_GENERATOR, PGPDMA_ENGF_LOSSLESS,
+	ASSERT_EQ(0, pg_engine_set(d->fd, PGPDMA_ENG_GENERATOR,
+				   PGPDMA_ENGF_LOSSLESS | flags,
 				   rate, frame_size, MYDEST, RG, n));
 	ASSERT_EQ(0, pg_engine_get(d->fd, &e));
 	EXPECT_EQ((__u32)PGPDMA_ENG_GENERATOR, e.mode);
@@ -175,7 +192,7 @@ static void gen_run(struct __test_metadata *_metadata, struct pg_dev *d,
 	EXPECT_EQ((__u32)MYDEST, e.dest);
 	EXPECT_EQ(RG, e.readout_group);
 	EXPECT_EQ((__u64)n, e.count);
-	EXPECT_EQ((__u32)PGPDMA_ENGF_LOSSLESS, e.flags);
+	EXPECT_EQ((__u32)PGPDMA_ENGF_LOSSLESS | flags, e.flags);
 	EXPECT_EQ((long)n, (long)recv_n(_metadata, d, &s, buf, cap, n, 5000));
 	EXPECT_EQ(n, s.l1);	/* every generated frame is an L1Accept (12) */
 	EXPECT_EQ(0, pg_engine_wait_stopped(d->fd, 3000));
@@ -195,6 +212,13 @@ static void gen_run(struct __test_metadata *_metadata, struct pg_dev *d,
 	EXPECT_EQ(before.user_returns + (__u64)n * nb, after.user_returns);
 	EXPECT_EQ(0u, after.state[PGPDMA_ST_RX_USER]);
 	check_states(d->fd);
+}
+
+static void gen_run(struct __test_metadata *_metadata, struct pg_dev *d,
+		    uint8_t *buf, size_t cap, __u32 frame_size, __u32 rate,
+		    unsigned long n)
+{
+	gen_run_flags(_metadata, d, buf, cap, frame_size, rate, n, 0);
 }
 
 TEST_F(gen, small_frames)
@@ -224,6 +248,38 @@ TEST_F_TIMEOUT(gen, chained_frames, 90)
 	if (3 * 2 > self->d.info.rx_count)
 		SKIP(return, "pool too small for chains");
 	gen_run(_metadata, &self->d, self->buf, self->cap, fs, 0, 200);
+}
+
+/*
+ * PATTERN payloads: fixed by the offset inside the buffer, written once
+ * per buffer, then only the header changes (opaque[0] says PATTERN,
+ * opaque[1] the buffer size). Sizes that end mid-word, exactly one buffer,
+ * chains (a buffer that held a header becomes a middle chunk and must get
+ * its first 32 bytes back), and buffers overwritten by HASH frames in
+ * between (their payload must be rewritten) all verify byte for byte.
+ */
+TEST_F_TIMEOUT(gen, pattern_payload, 120)
+{
+	__u32 bs = self->d.info.buf_size;
+	__u32 rxc = self->d.info.rx_count;
+	unsigned long many = 3 * rxc;	/* every buffer used several times */
+
+	gen_run_flags(_metadata, &self->d, self->buf, self->cap, 64, 0, many,
+		      PGPDMA_ENGF_PATTERN);
+	gen_run_flags(_metadata, &self->d, self->buf, self->cap,
+		      PGPDMA_TH_SIZE + 4 * 10 + 3, 0, many, PGPDMA_ENGF_PATTERN);
+	gen_run_flags(_metadata, &self->d, self->buf, self->cap, PGPDMA_TH_SIZE,
+		      0, 100, PGPDMA_ENGF_PATTERN);
+	gen_run_flags(_metadata, &self->d, self->buf, self->cap, bs, 0, many,
+		      PGPDMA_ENGF_PATTERN);
+	if (3 * 2 > rxc)
+		SKIP(return, "pool too small for chains");
+	gen_run_flags(_metadata, &self->d, self->buf, self->cap, 2 * bs + 101,
+		      0, many, PGPDMA_ENGF_PATTERN);
+	/* computed payloads overwrite the buffers; opaque[0] is HASH again */
+	gen_run(_metadata, &self->d, self->buf, self->cap, 2 * bs + 101, 0, rxc);
+	gen_run_flags(_metadata, &self->d, self->buf, self->cap, 3 * bs - 5,
+		      0, many, PGPDMA_ENGF_PATTERN);
 }
 
 TEST_F(gen, paced_rate)

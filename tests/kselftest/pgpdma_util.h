@@ -626,7 +626,7 @@ static inline const char *pg_check_gen_payload(const uint8_t *frame, size_t len)
 		return "frame shorter than a timing header";
 	memcpy(&th, frame, sizeof(th));
 	for (off = PGPDMA_TH_SIZE, i = 0; off < len; off += 4, i++) {
-		__u32 w = pgpdma_payload_word(pgpdma_th_pulse_id(&th), i);
+		__u32 w = pgpdma_gen_payload_word(&th, i);
 		uint8_t b[4] = { (uint8_t)w, (uint8_t)(w >> 8),
 				 (uint8_t)(w >> 16), (uint8_t)(w >> 24) };
 		size_t n = len - off < 4 ? len - off : 4;

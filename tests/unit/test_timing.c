@@ -210,6 +210,41 @@ START_TEST(payload_verify)
 }
 END_TEST
 
+/*
+ * PATTERN frames (opaque[0] = 1, opaque[1] = DMA buffer size B) carry at
+ * buffer offset o the word pgpdma_payload_word(0, o / 4), whatever the pulse.
+ */
+START_TEST(payload_verify_pattern)
+{
+	const size_t len = 203;			/* 3 buffers of 64 B + 11 B */
+	unsigned char *f = gen_frame(77, len);
+
+	for (size_t o = 32; o < len; o++) {
+		uint32_t w = pgpdma_payload_word(0, (uint32_t)(o % 64) / 4);
+
+		f[o] = (unsigned char)(w >> (8 * (o % 4)));
+	}
+	ck_assert_int_ge(pb_payload_verify(f, len), 32);	/* read as HASH */
+	f[24] = PGPDMA_TH_PAYLOAD_PATTERN;
+	f[28] = 64;
+	ck_assert_int_eq(pb_payload_verify(f, len), -1);
+	f[202] ^= 0x80;
+	ck_assert_int_eq(pb_payload_verify(f, len), 202);
+	f[202] ^= 0x80;
+	f[70] ^= 1;				/* second buffer, offset 6 */
+	ck_assert_int_eq(pb_payload_verify(f, len), 70);
+	f[70] ^= 1;
+	f[28] = 128;				/* another buffer size: differs */
+	ck_assert_int_ge(pb_payload_verify(f, len), 32);
+	f[28] = 66;				/* not a usable size: HASH rules */
+	ck_assert_int_ge(pb_payload_verify(f, len), 32);
+	f[28] = 64;
+	f[24] = 2;				/* unknown kind: HASH rules */
+	ck_assert_int_ge(pb_payload_verify(f, len), 32);
+	free(f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("timing");
@@ -221,6 +256,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, gaps_and_wrap);
 	tcase_add_test(tc, pulse_step_limit);
 	tcase_add_test(tc, payload_verify);
+	tcase_add_test(tc, payload_verify_pattern);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -109,6 +109,29 @@ static __inline__ __u32 pgpdma_payload_word(__u64 pulse_id, __u32 i)
 	return x;
 }
 
+/*
+ * opaque[0] of a generated L1Accept frame says how its payload was made.
+ * HASH (0, the default): word i is pgpdma_payload_word(pulse ID, i), new
+ * in every frame. PATTERN (engine flag PGPDMA_ENGF_PATTERN): the payload
+ * depends only on the offset inside the buffer, whose size opaque[1]
+ * holds: the word at buffer offset o is pgpdma_payload_word(0, o / 4).
+ * The engine then writes a buffer's payload once and afterwards only the
+ * header, costing the CPU as little as DMA would: for benchmarks.
+ */
+#define PGPDMA_TH_PAYLOAD_HASH		0U
+#define PGPDMA_TH_PAYLOAD_PATTERN	1U
+
+/* Payload word i (after the header) of the generated frame with header th. */
+static __inline__ __u32
+pgpdma_gen_payload_word(const struct pgpdma_timing_header *th, __u32 i)
+{
+	if (th->opaque[0] == PGPDMA_TH_PAYLOAD_PATTERN && th->opaque[1] >= 64 &&
+	    !(th->opaque[1] & 3))
+		return pgpdma_payload_word(0, (PGPDMA_TH_SIZE / 4 + i) %
+					      (th->opaque[1] / 4));
+	return pgpdma_payload_word(pgpdma_th_pulse_id(th), i);
+}
+
 /* ------------------------------------------------------------------ */
 /* Device information                                                 */
 /* ------------------------------------------------------------------ */
@@ -331,11 +354,15 @@ struct pgpdma_stats {
 
 /* pgpdma_engine.flags */
 #define PGPDMA_ENGF_LOSSLESS	(1U << 0)	/* wait for a free buffer, count deadtime */
+#define PGPDMA_ENGF_PATTERN	(1U << 1)	/* payload written once per buffer (fast) */
 
 /**
  * struct pgpdma_engine - emulated engine settings (GET reports, SET applies)
  * @mode:       PGPDMA_ENG_*
- * @flags:      PGPDMA_ENGF_*; without LOSSLESS the engine drops and counts
+ * @flags:      PGPDMA_ENGF_*; without LOSSLESS the engine drops and counts;
+ *              PATTERN writes a buffer's payload once, then only headers
+ *              (see PGPDMA_TH_PAYLOAD_PATTERN; readers must not write
+ *              into RX buffers)
  * @rate_hz:    generator frames per second, 0 = as fast as possible
  * @frame_size: generator frame size in bytes, >= PGPDMA_TH_SIZE; larger
  *              than buf_size gives continuation chains
