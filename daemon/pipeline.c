@@ -308,13 +308,17 @@ static void *reader_main(void *arg)
 
 	/*
 	 * After a stop the source still hands out what it already holds
-	 * (e.g. DMA buffers read from the driver); it returns 0 when done.
+	 * (e.g. DMA buffers read from the driver, or already queued for it);
+	 * it returns 0 when done. Only a 0 from a call that began after the
+	 * stop means done: a call that was waiting when the stop came has
+	 * not drained anything yet.
 	 */
 	for (;;) {
+		int was_stopping = stopping(pl);
 		int r = pb_source_next(pl->o.src, &ev);
 
 		if (r == 0) {
-			if (stopping(pl))
+			if (was_stopping)
 				break;
 			continue;
 		}
@@ -771,16 +775,16 @@ int pb_pipeline_format_summary(const struct pb_pipeline_stats *st, char *buf, si
 		     "  l1_outside_run=%" PRIu64 "  tr_outside_run=%" PRIu64 "\n"
 		     "EVENTS: taken=%" PRIu64 "  damaged=%" PRIu64 "  payload_bad=%" PRIu64 "  evt_jumps=%" PRIu64
 		     "  evt_missing=%" PRIu64 "  dma_seq_gaps=%" PRIu64 " (%" PRIu64 " frames)  dma_errors=%" PRIu64
-		     "  overflows=%" PRIu64 "  orphans=%" PRIu64 "\n"
+		     "  overflows=%" PRIu64 "  orphans=%" PRIu64 "  drained_at_stop=%" PRIu64 "\n"
 		     "TAPS:   proc_paced_out=%" PRIu64 "  arch_paced_out=%" PRIu64 "  pool_drops=%" PRIu64
 		     "  arch_waits=%" PRIu64 "  arch_dropped_error=%" PRIu64 "  results_rows=%" PRIu64
 		     "  results_errors=%" PRIu64 "\n",
 		     st->runs_opened, st->runs_closed, st->last_run, st->transitions, st->l1_outside_run,
 		     st->tr_outside_run, st->events, st->damaged, st->payload_bad, st->evt_jumps,
 		     st->evt_missing, st->src.seq_gaps, st->src.seq_missing, st->src.dma_errors,
-		     st->src.overflows, st->src.orphans, st->proc_paced_out, st->arch_paced_out,
-		     st->src.dropped_pool, st->arch_waits, st->arch_dropped_error, st->results_rows,
-		     st->results_errors);
+		     st->src.overflows, st->src.orphans, st->src.drained_at_stop, st->proc_paced_out,
+		     st->arch_paced_out, st->src.dropped_pool, st->arch_waits, st->arch_dropped_error,
+		     st->results_rows, st->results_errors);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	return n;

@@ -84,6 +84,8 @@ struct pb_source_env {
  * @dma_errors:    events with driver error bits (damaged, kept)
  * @overflows:     events larger than a pebble (cut, damaged, kept)
  * @orphans:       continuation buffers without a first buffer (dropped)
+ * @drained_at_stop: events read after the stop from what the driver had
+ *                 already queued (device source), delivered like the rest
  * @device_lost:   1 if the device disappeared (ENODEV)
  */
 struct pb_source_stats {
@@ -94,6 +96,7 @@ struct pb_source_stats {
 	uint64_t dma_errors;
 	uint64_t overflows;
 	uint64_t orphans;
+	uint64_t drained_at_stop;
 	int device_lost;
 };
 

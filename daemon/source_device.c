@@ -22,6 +22,7 @@ struct chain {
 	uint32_t dest;
 	uint64_t seq;
 	uint32_t error;
+	int drained;
 };
 
 struct dev_src {
@@ -39,6 +40,9 @@ struct dev_src {
 	uint32_t *ret;
 	uint32_t nret;
 	uint64_t held;
+	int draining;
+	uint64_t drain_left;
+	int batch_drained;
 	struct chain ch;
 	uint64_t last_seq[PGPDMA_MAX_DEST];
 	uint8_t seq_primed[PGPDMA_MAX_DEST];
@@ -132,6 +136,15 @@ static int device_gone(struct dev_src *d, int err)
 	return err;
 }
 
+static void take_batch(struct dev_src *d, int n, int drained)
+{
+	d->ndesc = (uint32_t)n;
+	d->pos = 0;
+	d->batch_drained = drained;
+	d->held += (uint64_t)n;
+	set_gauge(d);
+}
+
 /* Refill the descriptor batch; 1 = got some, 0 = none (waited), <0 error. */
 static int refill(struct dev_src *d)
 {
@@ -161,10 +174,56 @@ static int refill(struct dev_src *d)
 	if (n < 0)
 		return device_gone(d, n);
 got:
-	d->ndesc = (uint32_t)n;
-	d->pos = 0;
-	d->held += (uint64_t)n;
-	set_gauge(d);
+	take_batch(d, n, 0);
+	return 1;
+}
+
+/*
+ * The stop was seen: what the driver has completed into our queue by now
+ * was delivered before the stop and is read too. The count of queued RX
+ * buffers bounds that drain, so that a producer that keeps going cannot
+ * make the shutdown endless.
+ */
+static void start_drain(struct dev_src *d)
+{
+	struct pgpdma_stats ds;
+
+	d->draining = 1;
+	if (pgpdma_stats(&d->dev, &ds) == 0)
+		d->drain_left = ds.state[PGPDMA_ST_RX_QUEUED];
+	else
+		d->drain_left = d->dev.info.rx_count;
+}
+
+/*
+ * Refill while draining: read without waiting, at most what is left of
+ * the bound; past it, one buffer at a time and only to finish the chain
+ * in progress. 1 = got some, 0 = the drain is over (bound reached or
+ * queue empty), <0 error.
+ */
+static int drain_refill(struct dev_src *d)
+{
+	uint32_t max = d->batch;
+	int n, ret;
+
+	ret = flush_returns(d);
+	if (ret)
+		return device_gone(d, ret);
+	if (d->drain_left < max)
+		max = (uint32_t)d->drain_left;
+	if (!max && d->ch.active)
+		max = 1;
+	if (!max)
+		return 0;
+	n = pgpdma_rx_read(&d->dev, d->descs, max, 0);
+	if (n == -EAGAIN || n == -EINTR || n == 0) {
+		d->drain_left = 0;
+		return 0;
+	}
+	if (n < 0)
+		return device_gone(d, n);
+	d->drain_left -= (uint64_t)n < d->drain_left ? (uint64_t)n : d->drain_left;
+	take_batch(d, n, 1);
 	return 1;
 }
 
@@ -205,6 +264,8 @@ static void finish_event(struct dev_src *d, struct pb_event *ev)
 		ev->damage |= PB_DMG_TRUNCATED;
 	}
 	d->st.events++;
+	if (c->drained)
+		d->st.drained_at_stop++;
 	PB_METRIC_ADD(d->base.env.metrics, dma_frames, 1);
 }
 
@@ -233,22 +294,27 @@ static int dev_next(struct pb_source *s, struct pb_event *ev)
 
 		/*
 		 * Stopping: finish what was already read from the driver (the
-		 * rest of the batch, the rest of a chain) instead of leaving it
-		 * to be reclaimed at close, uncounted; then end.
+		 * rest of the batch, the rest of a chain) and what it had
+		 * already queued for us when the stop was seen (read without
+		 * waiting, see start_drain()) instead of leaving it to be
+		 * recycled at close; then end.
 		 */
-		if (stopped(d) && d->pos == d->ndesc && !c->active) {
-			flush_returns(d);
-			return 0;
-		}
+		if (stopped(d) && !d->draining)
+			start_drain(d);
 		if (d->pos == d->ndesc) {
-			int ret = refill(d);
+			int ret = d->draining ? drain_refill(d) : refill(d);
 
-			if (ret == 0 && stopped(d) && c->active) {
-				/* the rest of the chain never came: drop it, counted */
-				if (!c->dropping)
-					pb_pool_put(pool, c->h);
-				c->active = 0;
-				d->st.dropped_pool++;
+			if (ret == 0 && !d->draining && stopped(d))
+				continue;	/* the stop came while waiting */
+			if (ret == 0 && d->draining) {
+				if (c->active) {
+					/* the rest of the chain never came: drop it, counted */
+					if (!c->dropping)
+						pb_pool_put(pool, c->h);
+					c->active = 0;
+					d->st.dropped_pool++;
+				}
+				flush_returns(d);
 			}
 			if (ret <= 0)
 				return ret;
@@ -291,6 +357,7 @@ static int dev_next(struct pb_source *s, struct pb_event *ev)
 			c->h = ret ? h : PB_POOL_NONE;
 			c->dest = x->dest;
 			c->seq = x->seq;
+			c->drained = d->batch_drained;
 		}
 		if (!c->dropping && src) {
 			size_t cap = pb_pool_bufsize(pool, (c->h & PB_POOL_TR) != 0);

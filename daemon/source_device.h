@@ -24,6 +24,15 @@
  * emulated engine reports generator mode (checked at open and about once
  * a second), off on hardware (-EOPNOTSUPP) and in loopback mode.
  *
+ * Stopping (env.stop set): next() finishes the batch already read and the
+ * chain in progress, then reads, without waiting, what the driver had
+ * already completed into this file's queue when the stop was first seen
+ * (bounded by the queued RX buffer count of GET_STATS at that moment, the
+ * ring's rx_count if that fails; an empty read ends it), delivers those
+ * events like any other (stats.drained_at_stop counts them) and returns 0.
+ * Nothing delivered before the stop is left for the driver to recycle at
+ * close (rx_drop_unclaimed).
+ *
  * A read error ENODEV (device removed / driver unloaded) sets
  * stats.device_lost and next() returns -ENODEV; the pipeline then stops
  * cleanly.

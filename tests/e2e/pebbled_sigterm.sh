@@ -8,11 +8,14 @@
 # --lossless, arch_hz 0, proc_hz 0, so every event it takes is archived.
 # SIGTERM arrives while frames are in flight (generator still running).
 # Checks: pebbled drains and exits 0; it finishes the DMA buffers it had
-# already read (nothing left for the driver to reclaim); its exit block adds up:
+# already read (nothing left for the driver to reclaim) and reads what was
+# queued for it when it saw the stop (drained_at_stop in its exit block;
+# pebbled_stopdrain.sh proves that part exactly); its exit block adds up:
 # DMA produced = events taken = ARCH frames + counted drops (0 here), no
 # pool drops; what the driver completed to dest 0 while pebbled held it
 # (rx_frames growth) = frames pebbled took + frames still queued when it
-# closed (rx_drop_unclaimed growth: arrived after the reader stopped);
+# closed (rx_drop_unclaimed growth: the generator keeps going, so these
+# were completed after the stop, past the drain's bound);
 # every frame the engine produced is taken by pebbled or counted dropped by
 # the driver; the archive verifies with exactly that many records.
 . "${VM_HELPERS:-/tests/lib/vm-helpers.sh}"
@@ -82,9 +85,12 @@ tap_check "lossless: no pool, archive-queue, error or pacing drops" [ $? = 0 ]
 tap_check "taken = archived + counted drops ($taken = $arch + $((pool + daq + ade + pout)))" \
 	[ "$taken" = "$((arch + pool + daq + ade + pout))" ]
 # frames the driver completed to dest 0 but pebbled never read: still in
-# its RX queue when it closed the device (recycled, counted in drop_unclaimed)
+# its RX queue when it closed the device (recycled, counted in drop_unclaimed).
+# What was queued when the reader saw the stop is read (drained_at_stop), so
+# these were completed after that, while the generator kept going.
 left=$((df - taken))
-diag "left in the driver's RX queue at close: $left frame(s); produced by the engine: $dg"
+drained=$(xf "$W/stdout.txt" EVENTS: drained_at_stop)
+diag "read after the stop from the driver's queue: ${drained:-?}; left in it at close: $left frame(s); produced by the engine: $dg"
 [ "$left" -ge 0 ] && [ "$left" -le "$rxc" ]
 tap_check "driver: completed to dest 0 = taken by pebbled + left queued at close ($df = $taken + $left, <= rx_count)" [ $? = 0 ]
 tap_check "driver: every frame the engine produced is taken by pebbled or counted dropped ($dg = $taken + unclaimed $du + nobuf $dnb)" \

@@ -323,6 +323,87 @@ START_TEST(stop_nothing_lost)
 }
 END_TEST
 
+/*
+ * A source whose first next() is still waiting when the stop comes (it
+ * sets the stop itself, then returns 0 "nothing now") and which, on the
+ * next call, hands out one event it holds: the stop came after that wait
+ * began, so the 0 does not mean drained and the event is taken.
+ */
+struct late_stop_src {
+	struct pb_source base;
+	int calls;
+};
+
+static int late_stop_next(struct pb_source *s, struct pb_event *ev)
+{
+	struct late_stop_src *l = (struct late_stop_src *)s;
+	uint32_t h;
+
+	switch (l->calls++) {
+	case 0:
+		atomic_store(s->env.stop, 1);
+		return 0;
+	case 1:
+		if (pb_pool_alloc(s->env.pool, 0, 1, 0, &h))
+			return -ENOMEM;
+		memset(ev, 0, sizeof(*ev));
+		ev->buf = h;
+		ev->transition = PB_AR_TRANSITION_NONE;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void late_stop_wake(struct pb_source *s)
+{
+	(void)s;
+}
+
+static void late_stop_stats(struct pb_source *s, struct pb_source_stats *st)
+{
+	(void)s;
+	memset(st, 0, sizeof(*st));
+}
+
+static void late_stop_close(struct pb_source *s)
+{
+	(void)s;
+}
+
+static const struct pb_source_ops late_stop_ops = {
+	.next = late_stop_next,
+	.wake = late_stop_wake,
+	.get_stats = late_stop_stats,
+	.close = late_stop_close,
+};
+
+START_TEST(stop_during_next_still_drains)
+{
+	struct rig r;
+	struct pb_pipeline_stats st;
+	struct late_stop_src ls;
+
+	rig_init(&r, 4, 0, PB_BP_LOSSLESS);
+	pb_source_close(r.src);
+	memset(&ls, 0, sizeof(ls));
+	ls.base.ops = &late_stop_ops;
+	ls.base.name = "late-stop";
+	ls.base.env.pool = r.pool;
+	ls.base.env.metrics = &r.m;
+	ls.base.env.bp = PB_BP_LOSSLESS;
+	ls.base.env.stop = &r.stop;
+	r.src = &ls.base;
+	r.po.src = r.src;
+	ck_assert_int_eq(pb_pipeline_start(&r.pl, &r.po), 0);
+	ck_assert(wait_done(r.pl, 10000));
+	ck_assert_int_eq(pb_pipeline_join(r.pl, &st), 0);
+	ck_assert_uint_eq(st.events, 1);
+	ck_assert_int_eq(ls.calls, 3);
+	rig_done(&r);
+}
+END_TEST
+
 struct efbig_res {
 	int ret;
 	struct pb_pipeline_stats st;
@@ -456,6 +537,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pacing);
 	tcase_add_test(tc, drop_accounting);
 	tcase_add_test(tc, stop_nothing_lost);
+	tcase_add_test(tc, stop_during_next_still_drains);
 	tcase_add_test(tc, archive_error_ends_run);
 	tcase_add_test(tc, l1_outside_run);
 	tcase_add_test(tc, npy_source_errors);
