@@ -724,9 +724,10 @@ int main(int argc, char **argv)
 					cfg.proc_hz = nc.proc_hz;
 					cfg.arch_hz = nc.arch_hz;
 				} else {
+					/* stop first: the line means the stop is set */
+					pb_pipeline_stop(ctx.pl);
 					say("%s: draining and closing", strsignal((int)si2.ssi_signo));
 					sd_notify(0, "STOPPING=1\nSTATUS=draining");
-					pb_pipeline_stop(ctx.pl);
 				}
 			}
 			if (tick % 5)

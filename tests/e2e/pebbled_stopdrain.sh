@@ -136,8 +136,8 @@ EOC
 	tap_check "$m: $N generator frames completed into pebbled's queue, none read (rx_queued $q)" [ "$q" = $N ]
 	kill -TERM "$pid"
 	if [ "$m" = thread ]; then
-		# the main thread logs, then sets the stop: give it a moment after the line
-		wait_for said_stop && sleep 0.3
+		# the main thread sets the stop, then logs the line
+		wait_for said_stop
 		tap_check "$m: SIGTERM handled while the reader is frozen" said_stop
 		echo 0 >"$G/reader/cgroup.freeze"
 	else
