@@ -16,13 +16,17 @@
  *                    returned with one RX_RETURN per batch
  *         bulk32nt   the same with batch 32, data not touched (ioctl cost)
  *         read       copy interface: read() of one whole frame per call
+ *         bulk32h    bulk32 with the generator computing every payload word
+ *                    (hash payload) instead of copying its template
  *       The generator runs at rate 0 (as fast as possible) in lossless mode
  *       (waits for a free buffer, so no frame is generated and then
- *       dropped); its payload fill is part of the driver figure.
+ *       dropped) with PGPDMA_ENGF_PATTERN (payload copied from a template,
+ *       i.e. at memcpy cost) except for bulk32h; its fill is part of the
+ *       driver figure.
  *
  *   rx_bench gen [-d DEV] -n FRAMES -z SIZE [-T TIMEOUT] [-a ARCHIVE_DIR]
- *       End-to-end helper: starts the generator (rate 0, lossless, FRAMES
- *       frames of SIZE bytes) while another process (pebbled) consumes, and
+ *       End-to-end helper: starts the generator (rate 0, lossless, pattern
+ *       payload, FRAMES frames of SIZE bytes) while another process (pebbled) consumes, and
  *       waits until every frame was generated and every RX buffer is back
  *       with the engine; prints one CSV line.
  *
@@ -179,7 +183,8 @@ static void bench_fill(uint32_t size, size_t region, double secs, struct result 
 	free(dst);
 }
 
-static void engine(struct pgpdma_dev *d, uint32_t mode, uint32_t size, uint64_t count)
+static void engine(struct pgpdma_dev *d, uint32_t mode, uint32_t flags, uint32_t size,
+		   uint64_t count)
 {
 	struct pgpdma_engine e;
 	int ret = pgpdma_engine_get(d, &e);
@@ -187,7 +192,7 @@ static void engine(struct pgpdma_dev *d, uint32_t mode, uint32_t size, uint64_t 
 	if (ret)
 		die("engine get", ret);
 	e.mode = mode;
-	e.flags = PGPDMA_ENGF_LOSSLESS;
+	e.flags = PGPDMA_ENGF_LOSSLESS | flags;
 	e.rate_hz = 0;
 	if (size)
 		e.frame_size = size;
@@ -203,7 +208,7 @@ static void drain(struct pgpdma_dev *d, struct pgpdma_rx_desc *descs, uint32_t *
 {
 	int pass, n, i;
 
-	engine(d, PGPDMA_ENG_IDLE, 0, 0);
+	engine(d, PGPDMA_ENG_IDLE, 0, 0, 0);
 	for (pass = 0; pass < 3; pass++) {
 		usleep(20000);
 		while ((n = pgpdma_rx_read(d, descs, PGPDMA_MAX_BATCH, 0)) > 0) {
@@ -227,7 +232,7 @@ static void snap(struct pgpdma_dev *d, struct pgpdma_stats *st)
  * through the mapping.
  */
 static void bench_rx(struct pgpdma_dev *d, uint32_t size, uint32_t batch, int touch_data,
-		     double warm, double secs, struct pgpdma_rx_desc *descs, uint32_t *idx,
+		     uint32_t flags, double warm, double secs, struct pgpdma_rx_desc *descs, uint32_t *idx,
 		     uint8_t *copybuf, size_t copylen, struct result *r)
 {
 	struct pgpdma_stats s0 = { 0 }, s1 = { 0 };
@@ -236,7 +241,7 @@ static void bench_rx(struct pgpdma_dev *d, uint32_t size, uint32_t batch, int to
 	int measuring = 0, n, i;
 
 	drain(d, descs, idx);
-	engine(d, PGPDMA_ENG_GENERATOR, size, 0);
+	engine(d, PGPDMA_ENG_GENERATOR, flags, size, 0);
 	tstart = now_s();
 	for (;;) {
 		if (batch == 0) {
@@ -298,9 +303,14 @@ static int cmd_matrix(const char *dev, double secs, double warm, int reps, int n
 		const char *name;
 		uint32_t batch;
 		int touch;
+		uint32_t flags;
 	} paths[] = {
-		{ "bulk1", 1, 1 },   { "bulk32", 32, 1 }, { "bulk1000", 1000, 1 },
-		{ "bulk32nt", 32, 0 }, { "read", 0, 1 },
+		{ "bulk1", 1, 1, PGPDMA_ENGF_PATTERN },
+		{ "bulk32", 32, 1, PGPDMA_ENGF_PATTERN },
+		{ "bulk1000", 1000, 1, PGPDMA_ENGF_PATTERN },
+		{ "bulk32nt", 32, 0, PGPDMA_ENGF_PATTERN },
+		{ "read", 0, 1, PGPDMA_ENGF_PATTERN },
+		{ "bulk32h", 32, 1, 0 },
 	};
 	struct pgpdma_rx_desc *descs = calloc(PGPDMA_MAX_BATCH, sizeof(*descs));
 	uint32_t *idx = calloc(PGPDMA_MAX_BATCH, sizeof(*idx));
@@ -339,7 +349,8 @@ static int cmd_matrix(const char *dev, double secs, double warm, int reps, int n
 			emit(rep, sizes[s], "genfill", &r);
 			for (p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
 				memset(&r, 0, sizeof(r));
-				bench_rx(&d, sizes[s], paths[p].batch, paths[p].touch, warm, secs,
+				bench_rx(&d, sizes[s], paths[p].batch, paths[p].touch,
+					 paths[p].flags, warm, secs,
 					 descs, idx, copybuf, copylen, &r);
 				emit(rep, sizes[s], paths[p].name, &r);
 			}
@@ -381,7 +392,7 @@ static int cmd_gen(const char *dev, uint64_t frames, uint32_t size, double timeo
 	if (ret)
 		die(dev, ret);
 	snap(&d, &s0);
-	engine(&d, PGPDMA_ENG_GENERATOR, size, frames);
+	engine(&d, PGPDMA_ENG_GENERATOR, PGPDMA_ENGF_PATTERN, size, frames);
 	t0 = now_s();
 	for (;;) {
 		usleep(2000);
