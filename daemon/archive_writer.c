@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,38 @@ struct slot {
 	struct pb_ar_idx_entry ent;	/* index entry of a record */
 };
 
+/* A full segment to finish: cut back, sync, close, rename. */
+struct seg_job {
+	int fd;
+	int direct;			/* fsync (O_DIRECT) or fdatasync */
+	uint64_t good;			/* end of the last complete record */
+	uint64_t end;			/* the file may be this long (writes, fallocate) */
+	char tmp[PATH_MAX];
+	char final[PATH_MAX];
+};
+
+/*
+ * The closer thread finishes full segments while the writer goes on with
+ * the next one, so a rotation costs the writer only the drain of its
+ * writes in flight, not the sync (a journal commit and a disk cache flush)
+ * or the rename. One job at a time: a writer that rotates again before
+ * the last job is done waits for it.
+ */
+struct closer {
+	pthread_t thread;
+	int started;			/* thread running (else jobs run inline) */
+	pthread_mutex_t lock;		/* protects every field below */
+	pthread_cond_t cond;		/* job posted, job done, quit */
+	int pending;			/* @job posted and not finished */
+	int quit;
+	struct seg_job job;
+	uint64_t renamed;		/* segments completed (renamed) */
+	uint64_t errors;		/* failed steps */
+	int first_err;			/* first failure, 0 if none */
+	const char *first_what;
+	char first_path[PATH_MAX];
+};
+
 struct pb_archive_writer {
 	struct pb_aw_options opt;
 	char dir[PATH_MAX];
@@ -82,6 +115,10 @@ struct pb_archive_writer {
 	int idx_no_reserve;		/* filesystem cannot reserve: write as we go */
 
 	XXH3_state_t *xxh;		/* copy+checksum of large payloads */
+
+	struct closer cl;
+	uint64_t cl_renamed;		/* cl.renamed already in st.segments */
+	uint64_t cl_errors;		/* cl.errors already in st.io_errors */
 
 	struct pb_aw_stats st;
 };
@@ -437,34 +474,183 @@ static int seg_open(struct pb_archive_writer *w)
 	return ret;
 }
 
-/* Finish the current segment: drain, cut back after an error, sync, rename. */
-static void seg_close(struct pb_archive_writer *w)
+/*
+ * Cut back, sync, close and rename one full segment. Every step is tried
+ * (the rename only names what is on disk); returns the number of failed
+ * steps, the first one in *err and *what; *renamed says whether it got its
+ * final name.
+ */
+static unsigned int seg_finish(const struct seg_job *j, int *err, const char **what,
+			       int *renamed)
 {
+	unsigned int nerr = 0;
+
+#define SEG_FAIL(w) do { if (!nerr++) { *err = -errno; *what = (w); } } while (0)
+	*renamed = 0;
+	if (j->good < j->end && ftruncate(j->fd, (off_t)j->good) < 0)
+		SEG_FAIL("truncate of");
+	if ((j->direct ? fsync(j->fd) : fdatasync(j->fd)) < 0)
+		SEG_FAIL("sync of");
+	if (close(j->fd) < 0)
+		SEG_FAIL("close of");
+	if (rename(j->tmp, j->final) < 0)
+		SEG_FAIL("rename of");
+	else
+		*renamed = 1;
+#undef SEG_FAIL
+	return nerr;
+}
+
+static void *closer_main(void *arg)
+{
+	struct closer *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		struct seg_job j;
+		const char *what = NULL;
+		unsigned int nerr;
+		int err = 0, renamed;
+
+		while (!c->pending && !c->quit)
+			pthread_cond_wait(&c->cond, &c->lock);
+		if (!c->pending)
+			break;
+		j = c->job;
+		pthread_mutex_unlock(&c->lock);
+		nerr = seg_finish(&j, &err, &what, &renamed);
+		pthread_mutex_lock(&c->lock);
+		c->renamed += (uint64_t)renamed;
+		c->errors += nerr;
+		if (nerr && !c->first_err) {
+			c->first_err = err;
+			c->first_what = what;
+			snprintf(c->first_path, sizeof(c->first_path), "%s", j.tmp);
+		}
+		c->pending = 0;
+		pthread_cond_broadcast(&c->cond);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* Take over what the closer finished: segment count, errors (sticky). */
+static void closer_collect(struct pb_archive_writer *w, int wait)
+{
+	struct closer *c = &w->cl;
+	uint64_t renamed, errors;
+	const char *what = NULL;
+	char path[PATH_MAX];
+	int err = 0;
+
+	if (!c->started)
+		return;
+	pthread_mutex_lock(&c->lock);
+	while (wait && c->pending)
+		pthread_cond_wait(&c->cond, &c->lock);
+	renamed = c->renamed;
+	errors = c->errors;
+	if (c->first_err) {
+		err = c->first_err;
+		what = c->first_what;
+		snprintf(path, sizeof(path), "%s", c->first_path);
+		c->first_err = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	w->st.segments += renamed - w->cl_renamed;
+	w->cl_renamed = renamed;
+	if (errors > w->cl_errors) {
+		if (err) {
+			set_error(w, err, what, path);	/* counts one */
+			w->cl_errors++;
+		}
+		w->st.io_errors += errors - w->cl_errors;
+		w->cl_errors = errors;
+	}
+}
+
+/*
+ * Hand @j to the closer thread (started on first use) when @async, else
+ * (or without a thread) finish it here, after any job still pending.
+ */
+static void closer_post(struct pb_archive_writer *w, const struct seg_job *j, int async)
+{
+	struct closer *c = &w->cl;
+	const char *what = NULL;
+	int err = 0, renamed;
+	unsigned int nerr;
+
+	if (async && !c->started && !pthread_mutex_init(&c->lock, NULL)) {
+		if (pthread_cond_init(&c->cond, NULL)) {
+			pthread_mutex_destroy(&c->lock);
+		} else if (pthread_create(&c->thread, NULL, closer_main, c)) {
+			pthread_cond_destroy(&c->cond);
+			pthread_mutex_destroy(&c->lock);
+		} else {
+			c->started = 1;
+		}
+	}
+	closer_collect(w, 1);
+	if (async && c->started) {
+		pthread_mutex_lock(&c->lock);
+		c->job = *j;
+		c->pending = 1;
+		pthread_cond_broadcast(&c->cond);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	nerr = seg_finish(j, &err, &what, &renamed);
+	w->st.segments += (uint64_t)renamed;
+	if (nerr) {
+		set_error(w, err, what, j->tmp);
+		w->st.io_errors += nerr - 1;
+	}
+}
+
+static void closer_stop(struct pb_archive_writer *w)
+{
+	struct closer *c = &w->cl;
+
+	if (!c->started)
+		return;
+	closer_collect(w, 1);
+	pthread_mutex_lock(&c->lock);
+	c->quit = 1;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	c->started = 0;
+}
+
+/*
+ * Finish the current segment: drain its writes, then cut it back after an
+ * error, sync and rename it, in the closer thread when @async.
+ */
+static void seg_close(struct pb_archive_writer *w, int async)
+{
+	struct seg_job j;
 	int fd = w->seg_fd;
 
 	if (fd < 0)
 		return;
 	drain(w);
 	idx_flush(w);
+	w->seg_fd = -1;
 	if (!w->seg_records) {
 		/* Nothing complete in it (failed early): leave no empty file. */
 		close(fd);
 		unlink(w->seg_tmp);
-		w->seg_fd = -1;
 		return;
 	}
-	if ((w->seg_good < w->seg_off || w->seg_good < w->seg_alloc) &&
-	    ftruncate(fd, (off_t)w->seg_good) < 0)
-		set_error(w, -errno, "truncate of", w->seg_tmp);
-	if ((w->direct ? fsync(fd) : fdatasync(fd)) < 0)
-		set_error(w, -errno, "sync of", w->seg_tmp);
-	if (close(fd) < 0)
-		set_error(w, -errno, "close of", w->seg_tmp);
-	w->seg_fd = -1;
-	if (rename(w->seg_tmp, w->seg_final) < 0)
-		set_error(w, -errno, "rename of", w->seg_tmp);
-	else
-		w->st.segments++;
+	j.fd = fd;
+	j.direct = w->direct;
+	j.good = w->seg_good;
+	j.end = w->seg_off > w->seg_alloc ? w->seg_off : w->seg_alloc;
+	memcpy(j.tmp, w->seg_tmp, sizeof(j.tmp));
+	memcpy(j.final, w->seg_final, sizeof(j.final));
+	closer_post(w, &j, async);
 }
 
 int pb_aw_open(struct pb_archive_writer **wp, const struct pb_aw_options *opt)
@@ -588,6 +774,7 @@ int pb_aw_writev(struct pb_archive_writer *w, const struct pb_aw_record *rec,
 
 	if (!w || !rec || iovcnt < 0 || (iovcnt && !iov))
 		return -EINVAL;
+	closer_collect(w, 0);
 	if (w->err)
 		return w->err;
 	for (int i = 0; i < iovcnt; i++) {
@@ -602,7 +789,7 @@ int pb_aw_writev(struct pb_archive_writer *w, const struct pb_aw_record *rec,
 	if (w->seg_fd >= 0 && w->seg_submitted &&
 	    (w->seg_off + span > w->opt.segment_bytes ||
 	     (w->opt.segment_frames && w->seg_submitted >= w->opt.segment_frames))) {
-		seg_close(w);
+		seg_close(w, 1);
 		w->seg_no++;
 		w->st.rotations++;
 		if (w->err)
@@ -700,6 +887,7 @@ int pb_aw_flush(struct pb_archive_writer *w)
 		return -EINVAL;
 	drain(w);
 	idx_flush(w);
+	closer_collect(w, 1);
 	return w->err;
 }
 
@@ -715,7 +903,8 @@ int pb_aw_close(struct pb_archive_writer *w, struct pb_aw_stats *st)
 
 	if (!w)
 		return 0;
-	seg_close(w);
+	seg_close(w, 0);
+	closer_stop(w);
 	drain(w);
 	idx_flush(w);
 	if (fsync(w->idx_fd) < 0)

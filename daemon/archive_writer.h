@@ -12,7 +12,11 @@
  *   only once its write and every earlier write completed in full.
  * - Segments rotate by size (segment_bytes) and optionally by record
  *   count (segment_frames). Files are written as NAME.tmp, synced (fsync;
- *   fdatasync in buffered mode) and renamed to NAME when complete.
+ *   fdatasync in buffered mode) and renamed to NAME when complete. A full
+ *   segment is cut back, synced and renamed by a helper thread while the
+ *   next one is written (one at a time), so up to two segments are .tmp at
+ *   once; pb_aw_flush() and pb_aw_close() wait for it, and its errors
+ *   become the sticky error like any other.
  * - With O_DIRECT on a block filesystem each segment is preallocated with
  *   fallocate(2) (mode 0, sizes the file) to segment_bytes, in steps of at
  *   most 1 GiB: on ext4 a direct write that extends the file completes

@@ -1050,6 +1050,95 @@ START_TEST(crash_leaves_zero_tail)
 }
 END_TEST
 
+/*
+ * Full segments are finished (synced, renamed) by the closer thread while
+ * the next is written: after pb_aw_flush() every full segment has its
+ * final name and only the current one is .tmp.
+ */
+START_TEST(rotation_closes_behind)
+{
+	struct pb_aw_options o;
+	struct pb_archive_writer *w;
+	struct pb_aw_stats st;
+	unsigned char *buf = malloc(100000);
+
+	ck_assert_ptr_nonnull(buf);
+	opts_init(&o);
+	o.segment_frames = 2;
+	ck_assert_int_eq(pb_aw_open(&w, &o), 0);
+	for (uint64_t s = 0; s < 9; s++) {
+		struct pb_aw_record r = rec_of(s);
+
+		fill(s, buf, len_of(s));
+		ck_assert_int_eq(pb_aw_write(w, &r, buf, len_of(s)), 0);
+	}
+	ck_assert_int_eq(pb_aw_flush(w), 0);
+	pb_aw_get_stats(w, &st);
+	ck_assert_uint_eq(st.rotations, 4);
+	ck_assert_uint_eq(st.segments, 4);
+	ck_assert_int_eq(count_suffix(run, ".pseg"), 4);
+	ck_assert_int_eq(count_suffix(run, ".pseg.tmp"), 1);
+	ck_assert_int_eq(pb_aw_close(w, &st), 0);
+	ck_assert_uint_eq(st.segments, 5);
+	ck_assert_int_eq(count_suffix(run, ".tmp"), 0);
+	free(buf);
+	read_all(9, 5);
+}
+END_TEST
+
+/*
+ * A step of the closer that fails (here the rename of segment 0: its
+ * final name is taken by a directory) becomes the sticky error: logged
+ * once, counted, returned by the next call; the segment keeps its .tmp
+ * name with every record in it, and the rest of the run closes cleanly.
+ */
+START_TEST(closer_error_is_sticky)
+{
+	struct pb_aw_options o;
+	struct pb_archive_writer *w;
+	struct pb_aw_stats st;
+	unsigned char *buf = malloc(100000);
+	uint64_t s;
+	char p[600];
+	int ret = 0;
+
+	ck_assert_ptr_nonnull(buf);
+	opts_init(&o);
+	o.segment_frames = 2;
+	o.log = log_cb;
+	log_calls = 0;
+	ck_assert_int_eq(mkdir(run, 0755), 0);
+	seg_path(p, sizeof(p), 0);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	ck_assert_int_eq(pb_aw_open(&w, &o), 0);
+	for (s = 0; s < 3; s++) {		/* the third rotates */
+		struct pb_aw_record r = rec_of(s);
+
+		fill(s, buf, len_of(s));
+		ck_assert_int_eq(pb_aw_write(w, &r, buf, len_of(s)), 0);
+	}
+	ck_assert_int_eq(pb_aw_flush(w), -EISDIR);
+	{
+		struct pb_aw_record r = rec_of(s);
+
+		ck_assert_int_eq(pb_aw_write(w, &r, buf, 10), -EISDIR);
+	}
+	ret = pb_aw_close(w, &st);
+	free(buf);
+	ck_assert_int_eq(ret, -EISDIR);
+	ck_assert_int_eq(st.error, -EISDIR);
+	ck_assert_uint_eq(st.io_errors, 1);
+	ck_assert_uint_eq(st.records, 3);
+	ck_assert_uint_eq(st.segments, 1);	/* segment 1 renamed at close */
+	ck_assert_int_eq(log_calls, 1);
+	ck_assert_int_eq(log_err, -EISDIR);
+	ck_assert_ptr_nonnull(strstr(log_text, "rename of"));
+	strcat(p, ".tmp");
+	ck_assert_int_eq(access(p, F_OK), 0);
+	ck_assert_int_eq(count_suffix(run, ".pseg.tmp"), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("archive");
@@ -1071,6 +1160,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, prealloc_sized_and_cut_back);
 	tcase_add_test(tc, prealloc_failure_falls_back);
 	tcase_add_test(tc, crash_leaves_zero_tail);
+	tcase_add_test(tc, rotation_closes_behind);
+	tcase_add_test(tc, closer_error_is_sticky);
 	suite_add_tcase(s, tc);
 	return s;
 }
