@@ -170,12 +170,15 @@ if ar:
     p("pebbled preallocates each segment), with pebbled's write size")
     p("(one record = 64 B header + payload rounded up to 4 KiB) and queue depth")
     p("(`archive_queue_depth` = %s, `segment_bytes` = %s: pebbled also fsyncs and renames a" % (meta.get("qd"), meta.get("segment_bytes")))
-    p("segment every 1 GiB; fio writes one file). Runs alternate pebbled, fio, pebbled, fio, ...")
-    p("pebbled's GB/s is its own exit-block `ARCH ... GB/s` (payload bytes over the pipeline's")
-    p("elapsed time, start-up included).")
+    p("segment every 1 GiB; fio writes one file and never syncs). **fio seg** does the work")
+    p("pebbled does for durability: `--nrfiles --openfiles=1 --filesize=segment_bytes")
+    p("--file_service_type=sequential --fallocate=native --fsync_on_close=1`, i.e. segment files")
+    p("written one after the other, each preallocated and fsynced when closed. Runs alternate")
+    p("pebbled, fio, fio seg, pebbled, ... pebbled's GB/s is its own exit-block `ARCH ... GB/s`")
+    p("(payload bytes over the pipeline's elapsed time, start-up included).")
     p("")
-    p("| frame | block size | queue depth | pebbled GB/s | fio GB/s | pebbled ÷ fio | pairs |")
-    p("|---|---|---|---|---|---|---|")
+    p("| frame | block size | queue depth | pebbled GB/s | fio GB/s | pebbled ÷ fio | fio seg GB/s | pebbled ÷ fio seg | pairs |")
+    p("|---|---|---|---|---|---|---|---|---|")
     by = defaultdict(lambda: defaultdict(dict))
     meta_bs = {}
     for r in ar:
@@ -184,20 +187,26 @@ if ar:
         if tool.startswith("pebbled"):
             by[side][pair][tool] = float(r[15]) if r[6] == "0" else None
         else:
-            by[side][pair]["fio"] = float(r[8])
+            by[side][pair][tool] = float(r[8]) if float(r[8]) > 0 else None
     arch_ratio = None
     for side in sorted(by, reverse=True):
         d = by[side]
         pv = [d[k].get("pebbled") for k in d]
         fv = [d[k].get("fio") for k in d]
         rat = [d[k]["pebbled"] / d[k]["fio"] for k in d if d[k].get("pebbled") and d[k].get("fio")]
+        sv = [d[k].get("fioseg") for k in d]
+        srat = [d[k]["pebbled"] / d[k]["fioseg"] for k in d if d[k].get("pebbled") and d[k].get("fioseg")]
         bs, qd = meta_bs[side]
-        p("| %dx%d uint16 | %d B | %d | %s | %s | %s | %d |" % (side, side, bs, qd, fmt(med(pv)), fmt(med(fv)),
-                                                           fmt(med(rat), 2), len(d)))
+        p("| %dx%d uint16 | %d B | %d | %s | %s | %s | %s | %s | %d |" % (
+            side, side, bs, qd, fmt(med(pv)), fmt(med(fv)), fmt(med(rat), 2),
+            fmt(med(sv)), fmt(med(srat), 2), len(d)))
         if side == 2048:
             arch_ratio = med(rat)
-        goals.append(("archiver ≥ 90 %% of fio (%dx%d, %d B writes)" % (side, side, bs),
+        goals.append(("archiver ≥ 90 %% of fio (%dx%d, %d B writes, fio without sync)" % (side, side, bs),
                       "%.0f %%" % (100 * med(rat)) if rat else "–", bool(rat) and med(rat) >= 0.9))
+        if srat:
+            goals.append(("archiver ≥ 90 %% of fio seg (%dx%d, same writes, segment files fsynced)" % (side, side),
+                          "%.0f %%" % (100 * med(srat)), med(srat) >= 0.9))
     for side in sorted(by, reverse=True):
         d = by[side]
         if any("pebbled-noseg" in d[k] for k in d):
@@ -219,6 +228,18 @@ if dg:
     p("|---|---|---|---|")
     for r in dg:
         p("| %s | %s | %s | %s |" % (r[1], r[2], r[3], r[4]))
+    p("")
+sy = {r[1]: r for r in rows if r[0] == "archsys"}
+if sy:
+    p("Same pebbled run, the calls around segment rotation (`strace -f -T -e fsync,fallocate`;")
+    p("fsync runs in the writer's closer thread, fallocate in the archiver thread when it opens")
+    p("a segment and, with `FALLOC_FL_KEEP_SIZE`, for index space):")
+    p("")
+    p("| call | median ms | max ms | calls |")
+    p("|---|---|---|---|")
+    for k in ("fsync", "fallocate"):
+        if k in sy:
+            p("| %s | %s | %s | %s |" % (k, sy[k][2], sy[k][3], sy[k][4]))
     p("")
 
 # ---------------------------------------------------------------- pipe
@@ -396,6 +417,33 @@ if dg:
         p("  checksum overlap with up to %s writes in flight; moving copy+checksum to a second" % meta.get("qd"))
         p("  thread would also help. Segment rotation is not the cause (the no-rotation run is no")
         p("  faster), and pebbled is not CPU-bound (see CPU busy in §3).")
+if ar and sy:
+    ab = defaultdict(lambda: defaultdict(list))
+    for r in ar:
+        if r[2] in ("pebbled", "fio", "fioseg"):
+            v = float(r[15]) if r[2] == "pebbled" and r[6] == "0" else (float(r[8]) if r[2] != "pebbled" else 0)
+            if v > 0:
+                ab[int(r[5])][r[2]].append(v)
+    a2 = ab.get(2048)
+    if a2 and a2.get("fioseg"):
+        fs, fa = sy.get("fsync"), sy.get("fallocate")
+        p("- **Archiver: the durable rate is set by the flush.** fio without any sync writes %s GB/s" % fmt(med(a2["fio"])))
+        p("  (2048x2048 blocks) into this virtual disk; the same writes as 1 GiB segment files, each")
+        p("  fsynced when closed (fio seg), only %s GB/s: here an fsync of a full segment takes" % fmt(med(a2["fioseg"])))
+        p("  %s ms (median, max %s ms), i.e. the data was accepted into a cache and the flush" % (fs[2] if fs else "?", fs[3] if fs else "?"))
+        p("  pays for it. pebbled (%s GB/s) syncs a full segment in its closer thread while it writes" % fmt(med(a2["pebbled"])))
+        p("  the next, so it beats fio seg; against fio without sync the gap is the sync itself,")
+        p("  which the brief requires at segment close. pebbled's figure also includes its close:")
+        p("  the drain and fsync of the last segment count in its elapsed time (the no-rotation")
+        p("  diagnostic above fsyncs everything at close, which is why it gains less than the")
+        p("  rotations cost). What is left on pebbled's side at each rotation: the drain of the")
+        p("  writes in flight before the segment is handed over (the queue runs dry once per")
+        p("  segment), and the disk slowing down while the closer's flush runs.")
+        if fa and float(fa[3]) > 50:
+            p("  In this run the archiver's `fallocate` of a new segment also waited up to %s ms for" % fa[3])
+            p("  the journal commit of the closer's fsync; preparing segment N+1 in the closer before")
+            p("  it syncs segment N-1 would take that wait off the archiver thread.")
+        p("  Disk speed varies a lot between runs here; the per-pair ratios are the figures to compare.")
 if e2:
     dfps = med(f[(1048576, "bulk32")].values()) if rx and (1048576, "bulk32") in f else None
     p("- **End to end** runs the generator kthread and pebbled's reader, processing and archiver")
@@ -417,8 +465,9 @@ p("|---|---|---|")
 for name, val, ok in goals:
     p("| %s | %s | %s |" % (name, val, "yes" if ok else "**no**"))
 if ar:
-    p("| pebbled never the bottleneck when the disk is | pebbled ÷ fio on the same disk: %s | %s |" % (
-        ", ".join(v for n, v, ok in goals if n.startswith("archiver")),
-        "yes" if all(ok for n, v, ok in goals if n.startswith("archiver")) else "**no**"))
+    dur = [(v, ok) for n, v, ok in goals if n.startswith("archiver") and "fio seg" in n]
+    if dur:
+        p("| pebbled never the bottleneck when the disk is | pebbled ÷ fio doing the same durable writes: %s | %s |" % (
+            ", ".join(v for v, ok in dur), "yes" if all(ok for v, ok in dur) else "**no**"))
 p("")
 print("\n".join(out))

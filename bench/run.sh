@@ -192,6 +192,24 @@ except Exception as e:
     print("arch,%s,fio,%s,%s,%s,0,0,0" % (p, bs, qd, side))
 EOF
 			rm -rf "$ARCH"
+			# fio doing pebbled's durable work: files of segment_bytes, each
+			# preallocated and fsynced when closed, one after the other.
+			mkdir -p "$ARCH"
+			fio --name=arch --directory="$ARCH" --nrfiles=64 --openfiles=1 --filesize="$seg" \
+				--file_service_type=sequential --create_on_open=1 --fallocate=native \
+				--fsync_on_close=1 --ioengine=libaio --direct=1 --rw=write --bs="$bs" \
+				--iodepth="$qd" --size=$((64 * seg)) --runtime="$S" \
+				--output-format=json >"$W/fio.json" 2>"$W/fio.err"
+			$PY - "$p" "$side" "$bs" "$qd" "$W/fio.json" >>"$CSV" <<'EOF'
+import json, sys
+p, side, bs, qd, f = sys.argv[1:]
+try:
+    w = json.load(open(f))["jobs"][0]["write"]
+    print("arch,%s,fioseg,%s,%s,%s,%d,%.3f,%.4f" % (p, bs, qd, side, w["io_bytes"], w["runtime"] / 1e3, w["bw_bytes"] / 1e9))
+except Exception as e:
+    print("arch,%s,fioseg,%s,%s,%s,0,0,0" % (p, bs, qd, side))
+EOF
+			rm -rf "$ARCH"
 		done
 	done
 fi
@@ -202,16 +220,23 @@ submit_ms() { # strace-output -> "median_ms n"
 	grep 'io_submit(' "$1" | grep -v unfinished | sed -n 's/.*<\([0-9.]*\)>$/\1/p' | sort -n |
 		awk '{ a[NR] = $1 } END { if (NR) printf "%.3f %d", a[int((NR + 1) / 2)] * 1e3, NR; else print "-1 0" }'
 }
+syscall_ms() { # NAME strace-output -> "median_ms max_ms n" (threads: resumed lines count)
+	grep -E "(^|[ <])$1(\(| resumed)" "$2" | grep -v unfinished | sed -n 's/.*<\([0-9.]*\)>$/\1/p' | sort -n |
+		awk '{ a[NR] = $1 } END { if (NR) printf "%.3f %.3f %d", a[int((NR + 1) / 2)] * 1e3, a[NR] * 1e3, NR; else print "-1 -1 0" }'
+}
 if ! skip arch && command -v strace >/dev/null; then
 	side=2048
 	bs=$(span $((side * side * 2)))
 	say "arch: diagnostic (strace -T io_submit)"
 	S=2
 	rm -rf "$ARCH"; mkdir -p "$ARCH"
-	strace -f -T -e trace=io_submit -o "$W/strace-pb.txt" build/pebbled --npy "$W/npy-$side" --loop \
+	strace -f -T -e trace=io_submit,fsync,fallocate -o "$W/strace-pb.txt" build/pebbled --npy "$W/npy-$side" --loop \
 		--seconds 2 --output "$ARCH" --metrics-port 0 --proc-hz 1 --arch-hz 0 >"$W/pb.out" 2>/dev/null
 	gb=$(sed -n 's/^ARCH:.*| \([0-9.]*\) GB\/s.*/\1/p' "$W/pb.out")
 	echo "archdiag,pebbled,${gb:-0},$(submit_ms "$W/strace-pb.txt" | tr ' ' ',')" >>"$CSV"
+	for sc in fsync fallocate; do
+		echo "archsys,$sc,$(syscall_ms "$sc" "$W/strace-pb.txt" | tr ' ' ',')" >>"$CSV"
+	done
 	for pre in fresh presized; do
 		rm -rf "$ARCH"; mkdir -p "$ARCH"; : >"$ARCH/fio.dat"
 		[ "$pre" = presized ] && truncate -s 64G "$ARCH/fio.dat"
