@@ -31,7 +31,7 @@ if [ ! -c "$D" ]; then
 	echo "1..0 # SKIP $D missing (module not loaded)"
 	exit 4
 fi
-echo "1..35"
+echo "1..37"
 rm -rf "$W"
 mkdir -p "$W"
 cat >"$W/jsonok.awk" <<'EOF'
