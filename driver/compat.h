@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * pgpdma - shims for the kernel versions we build against (6.1, 6.12).
- * Version checks live here and nowhere else.
+ * pgpdma - shims for the kernel versions we build against (6.1, 6.12, and
+ * distribution kernels that backport the same interfaces). Version checks
+ * live here and nowhere else; each shim is keyed on the feature it needs.
  */
 #ifndef _PGPDMA_COMPAT_H
 #define _PGPDMA_COMPAT_H
 
 #include <linux/device.h>
 #include <linux/mm.h>
+#include <linux/version.h>
+
+#ifndef RHEL_RELEASE_CODE
+#define PGPDMA_RHEL_AT_LEAST(a, b)	0
+#else
+#define PGPDMA_RHEL_AT_LEAST(a, b)	\
+	(RHEL_RELEASE_CODE >= RHEL_RELEASE_VERSION(a, b))
+#endif
 
 /*
- * Up to 6.3 class_create() is a macro taking the owner module; 6.4 made
- * it a function of the name only. vm_flags_set()/vm_flags_clear() came
- * in 6.3 (vm_flags became read-only). Of the kernels we support, 6.1 has
- * the old forms and 6.12 the new ones, so the class_create macro tells
- * both apart without a version check.
+ * class_create(): up to 6.3 a macro taking the owner module, since 6.4 a
+ * function of the name only. The macro's presence is the feature itself,
+ * so no version is needed (it also follows any backport).
  */
 #ifdef class_create
 #define pgpdma_class_create(name)	class_create(THIS_MODULE, name)
@@ -22,7 +29,12 @@
 #define pgpdma_class_create(name)	class_create(name)
 #endif
 
-#ifndef class_create
+/*
+ * vm_flags_set()/vm_flags_clear(): 6.3 made vma->vm_flags read-only and
+ * added them (RHEL 9.5 carries the backport). They are inline functions,
+ * not macros, so the version decides.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0) || PGPDMA_RHEL_AT_LEAST(9, 5)
 static inline void pgpdma_vm_flags_set(struct vm_area_struct *vma,
 				       unsigned long flags)
 {

@@ -35,10 +35,14 @@
  * @inj_n:     entries queued in @inj
  * @pulse_id:  pulse ID of the next frame
  * @evt_counter: event counter of the next frame
- * @next:      when the generator's next frame is due (kthread only)
+ * @in_flight: the kthread has committed to delivering a frame (its epoch
+ *             checked) and has not completed it yet
+ * @idle_wq:   ENGINE_SET waits here for @in_flight to clear
+ * @next:      when the generator's next frame is due; kthread only (it
+ *             restarts the schedule itself when it sees a new @epoch)
  *
- * @cfg, @running, @epoch, @produced, @inj*, @pulse_id and @evt_counter
- * are protected by pgpdma_dev.lock.
+ * @cfg, @running, @epoch, @produced, @inj*, @pulse_id, @evt_counter and
+ * @in_flight are protected by pgpdma_dev.lock.
  */
 struct pgpdma_emu {
 	struct pgpdma_dev *pd;
@@ -53,8 +57,29 @@ struct pgpdma_emu {
 	u32 inj_n;
 	u64 pulse_id;
 	u32 evt_counter;
+	bool in_flight;
+	wait_queue_head_t idle_wq;
 	ktime_t next;
 };
+
+/* The frame in flight was completed or given up: release ENGINE_SET. */
+static void pgpdma_emu_landed(struct pgpdma_emu *emu)
+{
+	spin_lock(&emu->pd->lock);
+	emu->in_flight = false;
+	spin_unlock(&emu->pd->lock);
+	wake_up(&emu->idle_wq);
+}
+
+static bool pgpdma_emu_settled(struct pgpdma_emu *emu)
+{
+	bool ret;
+
+	spin_lock(&emu->pd->lock);
+	ret = !emu->in_flight;
+	spin_unlock(&emu->pd->lock);
+	return ret;
+}
 
 static bool pgpdma_emu_changed(struct pgpdma_emu *emu, u32 epoch)
 {
@@ -231,6 +256,8 @@ static void pgpdma_emu_frame(struct pgpdma_emu *emu,
 		pd->st.gen_frames++;
 	else
 		pd->st.transitions++;
+	/* From here on ENGINE_SET waits until the frame is delivered. */
+	emu->in_flight = ok;
 	spin_unlock(&pd->lock);
 
 	if (!ok) {
@@ -256,6 +283,7 @@ static void pgpdma_emu_frame(struct pgpdma_emu *emu,
 	pgpdma_emu_fill(pd, &bufs, hdr, pulse & PGPDMA_TH_PULSE_ID_MASK, len,
 			pattern);
 	pgpdma_rx_complete(pd, &bufs, dest, 0);
+	pgpdma_emu_landed(emu);
 }
 
 /* One generator step: wait for the next due time or emit a frame. */
@@ -302,6 +330,7 @@ static void pgpdma_emu_tx(struct pgpdma_emu *emu,
 	LIST_HEAD(tx);
 	LIST_HEAD(rx);
 	u32 len, left, dest = 0, roff, toff, c;
+	bool deliver;
 
 	len = pgpdma_tx_fetch(pd, &tx, &dest);
 	if (!len)
@@ -312,6 +341,15 @@ static void pgpdma_emu_tx(struct pgpdma_emu *emu,
 					 DIV_ROUND_UP(len, pd->buf_size),
 					 &rx)) {
 			pgpdma_rx_drop_nobuf(pd, dest);
+			goto out;
+		}
+		/* Deliver only if ENGINE_SET left loopback on meanwhile. */
+		spin_lock(&pd->lock);
+		deliver = emu->cfg.mode == PGPDMA_ENG_LOOPBACK;
+		emu->in_flight = deliver;
+		spin_unlock(&pd->lock);
+		if (!deliver) {
+			pgpdma_rx_abort(pd, &rx);
 			goto out;
 		}
 		left = len;
@@ -337,6 +375,7 @@ static void pgpdma_emu_tx(struct pgpdma_emu *emu,
 			}
 		}
 		pgpdma_rx_complete(pd, &rx, dest, 0);
+		pgpdma_emu_landed(emu);
 	}
 out:
 	pgpdma_tx_done(pd, &tx);
@@ -349,7 +388,7 @@ static int pgpdma_emu_thread(void *data)
 	struct pgpdma_engine cfg;
 	struct pgpdma_inject inj;
 	bool have_inj, gen;
-	u32 epoch;
+	u32 epoch, seen = 0;
 
 	while (!kthread_should_stop()) {
 		spin_lock(&pd->lock);
@@ -364,6 +403,11 @@ static int pgpdma_emu_thread(void *data)
 		epoch = emu->epoch;
 		gen = emu->running && cfg.mode == PGPDMA_ENG_GENERATOR;
 		spin_unlock(&pd->lock);
+		if (epoch != seen) {
+			/* New settings: the generator's schedule starts now. */
+			emu->next = ktime_get();
+			seen = epoch;
+		}
 
 		if (have_inj)
 			pgpdma_emu_frame(emu, &cfg, epoch, inj.transition,
@@ -400,13 +444,16 @@ static int pgpdma_emu_set(struct pgpdma_dev *pd,
 
 	if (cfg->mode > PGPDMA_ENG_LOOPBACK ||
 	    cfg->flags & ~(PGPDMA_ENGF_LOSSLESS | PGPDMA_ENGF_PATTERN) ||
-	    cfg->dest >= PGPDMA_MAX_DEST)
+	    cfg->dest >= PGPDMA_MAX_DEST ||
+	    cfg->readout_group & ~PGPDMA_TH_READOUT_GROUP_MASK ||
+	    cfg->rate_hz > PGPDMA_PULSE_RATE_HZ)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(cfg->reserved); i++)
 		if (cfg->reserved[i])
 			return -EINVAL;
 	if (cfg->mode == PGPDMA_ENG_GENERATOR &&
 	    (cfg->frame_size < PGPDMA_TH_SIZE ||
+	     cfg->frame_size > PGPDMA_MAX_FRAME ||
 	     cfg->frame_size > (u64)pd->rx_count * pd->buf_size))
 		return -EINVAL;
 
@@ -416,9 +463,14 @@ static int pgpdma_emu_set(struct pgpdma_dev *pd,
 	emu->running = cfg->mode != PGPDMA_ENG_IDLE;
 	emu->epoch++;
 	emu->produced = 0;
-	emu->next = ktime_get();
 	spin_unlock(&pd->lock);
 	wake_up(&emu->wq);
+	/*
+	 * A stop barrier: a frame of the old settings that the kthread had
+	 * already committed to is delivered before we return; any other
+	 * sees the new epoch and is never delivered.
+	 */
+	wait_event(emu->idle_wq, pgpdma_emu_settled(emu));
 	return 0;
 }
 
@@ -502,6 +554,7 @@ static int pgpdma_emu_start(struct pgpdma_dev *pd)
 		return -ENOMEM;
 	emu->pd = pd;
 	init_waitqueue_head(&emu->wq);
+	init_waitqueue_head(&emu->idle_wq);
 	emu->pulse_id = PGPDMA_EMU_PULSE_BASE;
 	emu->cfg.mode = pd->gen_mode;
 	emu->cfg.rate_hz = pd->gen_rate_hz;

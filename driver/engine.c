@@ -4,6 +4,7 @@
  * a back-end uses to take, complete and recycle buffers.
  */
 #include <linux/errno.h>
+#include <linux/poll.h>
 #include "pgpdma.h"
 #include "engine.h"
 
@@ -60,9 +61,10 @@ bool pgpdma_engine_unplug(struct pgpdma_dev *pd)
 	}
 	pd->gone = true;
 	list_for_each_entry(f, &pd->files, node)
-		wake_up_interruptible_all(&f->rx_wq);
+		wake_up_interruptible_poll(&f->rx_wq,
+					   EPOLLIN | EPOLLERR | EPOLLHUP);
 	spin_unlock(&pd->lock);
-	wake_up_interruptible_all(&pd->tx_wq);
+	wake_up_interruptible_poll(&pd->tx_wq, EPOLLOUT | EPOLLERR | EPOLLHUP);
 
 	if (pd->eng_ops && pd->eng_ops->halt)
 		pd->eng_ops->halt(pd);
@@ -73,7 +75,7 @@ bool pgpdma_engine_unplug(struct pgpdma_dev *pd)
 		pd->st.reclaimed++;
 	}
 	spin_unlock(&pd->lock);
-	wake_up_interruptible_all(&pd->tx_wq);
+	pgpdma_wake_tx(pd);
 	return true;
 }
 
@@ -219,14 +221,17 @@ int pgpdma_rx_take(struct pgpdma_dev *pd, u32 n, struct list_head *out)
 		return -ENOBUFS;
 	}
 	for (i = 0; i < n; i++) {
-		b = list_first_entry(&pd->rx_free, struct pgpdma_buf, node);
+		b = pgpdma_list_take(&pd->rx_free);
+		if (!b)
+			break;
 		list_move_tail(&b->node, out);
+		pd->rx_free_n--;
 	}
-	pd->rx_free_n -= n;
 	spin_unlock(&pd->lock);
-
-	list_for_each_entry(b, out, node)
-		pgpdma_sync_for_cpu(pd, b);
+	if (i < n) {
+		pgpdma_rx_abort(pd, out);
+		return -ENOBUFS;
+	}
 	return 0;
 }
 
@@ -240,10 +245,8 @@ void pgpdma_rx_abort(struct pgpdma_dev *pd, struct list_head *bufs)
 	struct pgpdma_buf *b, *next;
 
 	spin_lock(&pd->lock);
-	list_for_each_entry_safe(b, next, bufs, node) {
-		pgpdma_sync_for_device(pd, b);
+	list_for_each_entry_safe(b, next, bufs, node)
 		pgpdma_rx_recycle(pd, b);
-	}
 	spin_unlock(&pd->lock);
 }
 
@@ -267,7 +270,6 @@ void pgpdma_rx_complete(struct pgpdma_dev *pd, struct list_head *bufs,
 	u64 seq;
 
 	list_for_each_entry(b, bufs, node) {
-		pgpdma_sync_for_device(pd, b);
 		nbufs++;
 		len += b->size;
 	}
@@ -311,7 +313,7 @@ void pgpdma_rx_complete(struct pgpdma_dev *pd, struct list_head *bufs,
 		pd->st.rx_cont_frames++;
 	if (error)
 		pd->st.rx_errors++;
-	wake_up_interruptible(&f->rx_wq);
+	pgpdma_wake_rx(f);
 	spin_unlock(&pd->lock);
 }
 
@@ -363,12 +365,16 @@ bool pgpdma_tx_pending(struct pgpdma_dev *pd)
  * @out: empty list receiving the frame's buffers in order (still TX_HW)
  * @dest: output, the frame's dest (that of its first buffer)
  *
+ * Submission keeps a frame within PGPDMA_MAX_FRAME bytes and its chain
+ * within the TX pool, so the length fits a u32.
+ *
  * Return: bytes in the frame, 0 if none is queued.
  */
 u32 pgpdma_tx_fetch(struct pgpdma_dev *pd, struct list_head *out, u32 *dest)
 {
 	struct pgpdma_buf *b;
-	u32 i, n, len = 0;
+	u32 i, n;
+	u64 len = 0;
 
 	spin_lock(&pd->lock);
 	if (list_empty(&pd->tx_queue)) {
@@ -379,14 +385,18 @@ u32 pgpdma_tx_fetch(struct pgpdma_dev *pd, struct list_head *out, u32 *dest)
 	n = b->nbufs;
 	*dest = b->dest;
 	for (i = 0; i < n; i++) {
-		b = list_first_entry(&pd->tx_queue, struct pgpdma_buf, node);
+		b = pgpdma_list_take(&pd->tx_queue);
+		if (!b)
+			break;
 		len += b->size;
 		list_move_tail(&b->node, out);
 	}
 	spin_unlock(&pd->lock);
-
-	list_for_each_entry(b, out, node)
-		pgpdma_sync_for_cpu(pd, b);
+	if (WARN_ON_ONCE(!len || len > PGPDMA_MAX_FRAME)) {
+		/* Never hand the engine a frame it could overrun with. */
+		pgpdma_tx_done(pd, out);
+		return 0;
+	}
 	return len;
 }
 
@@ -407,5 +417,5 @@ void pgpdma_tx_done(struct pgpdma_dev *pd, struct list_head *bufs)
 		pgpdma_tx_recycle(pd, b);
 	}
 	spin_unlock(&pd->lock);
-	wake_up_interruptible_all(&pd->tx_wq);
+	pgpdma_wake_tx(pd);
 }

@@ -61,6 +61,10 @@ static unsigned int gen_size = 4096;
 module_param_named(cfgGenSize, gen_size, uint, 0444);
 MODULE_PARM_DESC(cfgGenSize, "generator frame size at load, bytes, 32..cfgRxCount*cfgSize (default 4096)");
 
+static unsigned int rx_hold_max;
+module_param_named(cfgRxHoldMax, rx_hold_max, uint, 0444);
+MODULE_PARM_DESC(cfgRxHoldMax, "RX buffers one open file may hold at once through RX_READ, 0..cfgRxCount; 0 = half of cfgRxCount, at least 1 (default 0)");
+
 /* Set once at load, read-only afterwards. */
 struct class *pgpdma_class;
 static dev_t pgpdma_devt;
@@ -120,6 +124,17 @@ static int pgpdma_check_params(void)
 		return -EINVAL;
 	}
 
+	if (gen_size > PGPDMA_MAX_FRAME) {
+		pr_err("pgpdma: cfgGenSize=%u invalid: must be at most %u (the largest frame)\n",
+		       gen_size, PGPDMA_MAX_FRAME);
+		return -EINVAL;
+	}
+	if (rx_hold_max > rx_count) {
+		pr_err("pgpdma: cfgRxHoldMax=%u invalid: must be 0..%u (cfgRxCount)\n",
+		       rx_hold_max, rx_count);
+		return -EINVAL;
+	}
+
 	stride = PAGE_ALIGN(buf_size);
 	total = ((u64)rx_count + tx_count) * stride * dev_count;
 	limit = div_u64((u64)totalram_pages() * PAGE_SIZE * pool_max_pct, 100);
@@ -161,6 +176,7 @@ static int pgpdma_dev_create(int instance)
 	pd->gen_mode = gen_mode;
 	pd->gen_rate_hz = gen_rate;
 	pd->gen_frame_size = gen_size;
+	pd->rx_hold_max = rx_hold_max ? rx_hold_max : max(rx_count / 2, 1U);
 	spin_lock_init(&pd->lock);
 	INIT_LIST_HEAD(&pd->rx_free);
 	INIT_LIST_HEAD(&pd->tx_free);

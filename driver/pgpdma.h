@@ -29,7 +29,10 @@ struct pgpdma_engine_ops;
  * @node:     link in the list of the buffer's state (free list, a file's
  *            RX queue, a TX chain or the TX submit queue)
  * @owner:    file holding the buffer (RX_QUEUED, RX_USER, TX_USER and
- *            TX buffers of a chain not yet complete), else NULL
+ *            TX buffers of a chain not yet complete), else NULL. An
+ *            RX_USER or TX_USER buffer without an owner is held by a call
+ *            in flight (read(), write(), or an RX_READ / TX_ACQUIRE that
+ *            has not returned yet): no index-based call can touch it
  * @index:    index of the buffer inside its pool (RX or TX)
  * @state:    enum pgpdma_buf_state
  * @size:     bytes of data in the buffer
@@ -39,12 +42,13 @@ struct pgpdma_engine_ops;
  * @nbufs:    buffers in the frame starting here (frame head only)
  * @frame_len: bytes in the frame starting here (frame head only)
  * @seq:      per-destination sequence number of the frame
+ * @rx:       an RX buffer (DMA_FROM_DEVICE), else TX (DMA_TO_DEVICE)
  * @mark:     scratch flag for duplicate detection, only set under the lock
  * @pattern:  the emulated engine's PATTERN payload is in place (bytes 32
  *            up to the end); touched only by the engine while it holds the
  *            buffer (taken, not yet completed)
  *
- * Every field but @cpu, @dma, @page, @index and @pattern is protected by
+ * Every field but @cpu, @dma, @page, @index, @rx and @pattern is protected by
  * pgpdma_dev.lock.
  */
 struct pgpdma_buf {
@@ -62,6 +66,7 @@ struct pgpdma_buf {
 	u32 nbufs;
 	u32 frame_len;
 	u64 seq;
+	bool rx;
 	bool mark;
 	bool pattern;
 };
@@ -102,6 +107,8 @@ struct pgpdma_buf {
  * @gen_mode:  engine mode at load (cfgGenMode)
  * @gen_rate_hz: generator rate at load (cfgGenRate)
  * @gen_frame_size: generator frame size at load (cfgGenSize)
+ * @rx_hold_max: RX buffers one file may hold at once by default
+ *             (cfgRxHoldMax, 0 there meaning half of @rx_count)
  * @eng_ops:   engine back-end
  * @eng:       back-end private data
  */
@@ -136,6 +143,7 @@ struct pgpdma_dev {
 	u32 gen_mode;
 	u32 gen_rate_hz;
 	u32 gen_frame_size;
+	u32 rx_hold_max;
 	const struct pgpdma_engine_ops *eng_ops;
 	void *eng;
 };
@@ -149,6 +157,12 @@ struct pgpdma_dev {
  * @rxq_frames: frames in @rxq
  * @tx_chain: TX buffers submitted with PGPDMA_TXF_CONT, frame not complete
  * @tx_chain_n: buffers in @tx_chain
+ * @tx_chain_bytes: bytes in @tx_chain
+ * @tx_want:  TX buffers the last write() that failed with -EAGAIN needed
+ *            (1 otherwise): poll reports EPOLLOUT once that many are free
+ * @rx_held:  RX_USER buffers this file holds through RX_READ, counting
+ *            those of a call still in flight
+ * @rx_hold_max: limit of @rx_held (PGPDMA_IOC_SET_RX_HOLD)
  * @rx_wq:    waiters for a frame in @rxq
  *
  * All fields but @pd and @rx_wq are protected by pgpdma_dev.lock.
@@ -161,6 +175,10 @@ struct pgpdma_file {
 	u32 rxq_frames;
 	struct list_head tx_chain;
 	u32 tx_chain_n;
+	u64 tx_chain_bytes;
+	u32 tx_want;
+	u32 rx_held;
+	u32 rx_hold_max;
 	wait_queue_head_t rx_wq;
 };
 
@@ -171,8 +189,10 @@ extern struct class *pgpdma_class;
 int pgpdma_pool_alloc(struct pgpdma_dev *pd);
 void pgpdma_pool_free(struct pgpdma_dev *pd);
 void pgpdma_set_state(struct pgpdma_dev *pd, struct pgpdma_buf *b, u32 state);
-void pgpdma_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b);
-void pgpdma_sync_for_device(struct pgpdma_dev *pd, struct pgpdma_buf *b);
+struct pgpdma_buf *pgpdma_list_take(struct list_head *list);
+void pgpdma_rx_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b);
+void pgpdma_tx_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b);
+void pgpdma_tx_sync_for_device(struct pgpdma_dev *pd, struct pgpdma_buf *b);
 void pgpdma_rx_recycle(struct pgpdma_dev *pd, struct pgpdma_buf *b);
 void pgpdma_tx_recycle(struct pgpdma_dev *pd, struct pgpdma_buf *b);
 u32 pgpdma_rxq_drop_unclaimed(struct pgpdma_dev *pd, struct pgpdma_file *f);
@@ -181,10 +201,20 @@ int pgpdma_rx_return(struct pgpdma_dev *pd, struct pgpdma_file *f,
 		     const u32 *idx, u32 n);
 int pgpdma_tx_release(struct pgpdma_dev *pd, struct pgpdma_file *f,
 		      const u32 *idx, u32 n);
+bool pgpdma_rx_ready(struct pgpdma_file *f);
+bool pgpdma_tx_avail(struct pgpdma_dev *pd, u32 n);
+void pgpdma_wake_rx(struct pgpdma_file *f);
+void pgpdma_wake_tx(struct pgpdma_dev *pd);
 void pgpdma_stats_snapshot(struct pgpdma_dev *pd, struct pgpdma_stats *st);
 
 /* cdev.c */
 extern const struct file_operations pgpdma_fops;
+
+/* ioctl.c */
+long pgpdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* mmap.c */
+int pgpdma_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* stats.c */
 int pgpdma_stats_init(struct pgpdma_dev *pd);

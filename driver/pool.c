@@ -9,9 +9,16 @@
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 #include "pgpdma.h"
 #include "engine.h"
+
+/* RX buffers are only ever written by the device, TX ones only read. */
+static enum dma_data_direction pgpdma_dir(const struct pgpdma_buf *b)
+{
+	return b->rx ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+}
 
 static int pgpdma_buf_alloc(struct pgpdma_dev *pd, struct pgpdma_buf *b)
 {
@@ -21,13 +28,14 @@ static int pgpdma_buf_alloc(struct pgpdma_dev *pd, struct pgpdma_buf *b)
 		return b->cpu ? 0 : -ENOMEM;
 	}
 
-	b->page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_ZERO,
-			      get_order(pd->stride));
+	b->page = alloc_pages_node(dev_to_node(pd->dma_dev),
+				   GFP_KERNEL | __GFP_NOWARN | __GFP_ZERO,
+				   get_order(pd->stride));
 	if (!b->page)
 		return -ENOMEM;
 	b->cpu = page_address(b->page);
 	b->dma = dma_map_page(pd->dma_dev, b->page, 0, pd->stride,
-			      DMA_BIDIRECTIONAL);
+			      pgpdma_dir(b));
 	if (dma_mapping_error(pd->dma_dev, b->dma)) {
 		__free_pages(b->page, get_order(pd->stride));
 		b->page = NULL;
@@ -44,8 +52,7 @@ static void pgpdma_buf_free(struct pgpdma_dev *pd, struct pgpdma_buf *b)
 	if (!pd->streaming) {
 		dma_free_coherent(pd->dma_dev, pd->stride, b->cpu, b->dma);
 	} else {
-		dma_unmap_page(pd->dma_dev, b->dma, pd->stride,
-			       DMA_BIDIRECTIONAL);
+		dma_unmap_page(pd->dma_dev, b->dma, pd->stride, pgpdma_dir(b));
 		__free_pages(b->page, get_order(pd->stride));
 	}
 	b->cpu = NULL;
@@ -64,7 +71,8 @@ static void pgpdma_bufs_free(struct pgpdma_dev *pd, struct pgpdma_buf *bufs,
 	kvfree(bufs);
 }
 
-static struct pgpdma_buf *pgpdma_bufs_alloc(struct pgpdma_dev *pd, u32 n)
+static struct pgpdma_buf *pgpdma_bufs_alloc(struct pgpdma_dev *pd, u32 n,
+					    bool rx)
 {
 	struct pgpdma_buf *bufs;
 	u32 i;
@@ -74,6 +82,7 @@ static struct pgpdma_buf *pgpdma_bufs_alloc(struct pgpdma_dev *pd, u32 n)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		bufs[i].index = i;
+		bufs[i].rx = rx;
 		INIT_LIST_HEAD(&bufs[i].node);
 		if (pgpdma_buf_alloc(pd, &bufs[i])) {
 			pgpdma_bufs_free(pd, bufs, i);
@@ -96,10 +105,10 @@ int pgpdma_pool_alloc(struct pgpdma_dev *pd)
 {
 	u32 i;
 
-	pd->rx = pgpdma_bufs_alloc(pd, pd->rx_count);
+	pd->rx = pgpdma_bufs_alloc(pd, pd->rx_count, true);
 	if (!pd->rx)
 		return -ENOMEM;
-	pd->tx = pgpdma_bufs_alloc(pd, pd->tx_count);
+	pd->tx = pgpdma_bufs_alloc(pd, pd->tx_count, false);
 	if (!pd->tx)
 		goto err_free_rx;
 
@@ -156,31 +165,72 @@ void pgpdma_set_state(struct pgpdma_dev *pd, struct pgpdma_buf *b, u32 state)
 }
 
 /**
- * pgpdma_sync_for_cpu() - give a streaming buffer to the CPU
- * @pd: device
- * @b: buffer
+ * pgpdma_list_take() - first buffer of a list whose count says non-empty
+ * @list: free list, TX queue or a file's RX queue
  *
- * No-op for coherent buffers. Safe in atomic context.
+ * The lists and their counts change together under pd->lock; a list that
+ * is empty while its count is not is a bug, never a buffer to hand out:
+ * a list head taken for a buffer would let the engine or a client write
+ * over kernel memory.
+ *
+ * Return: the first buffer (still linked), or NULL with a warning.
  */
-void pgpdma_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+struct pgpdma_buf *pgpdma_list_take(struct list_head *list)
 {
-	if (pd->streaming)
-		dma_sync_single_for_cpu(pd->dma_dev, b->dma, pd->stride,
-					DMA_BIDIRECTIONAL);
+	if (WARN_ON_ONCE(list_empty(list)))
+		return NULL;
+	return list_first_entry(list, struct pgpdma_buf, node);
 }
 
 /**
- * pgpdma_sync_for_device() - give a streaming buffer to the device
+ * pgpdma_rx_sync_for_cpu() - let the CPU read what the device wrote
  * @pd: device
- * @b: buffer
+ * @b: RX buffer holding @b->size bytes of a completed frame
  *
  * No-op for coherent buffers. Safe in atomic context.
  */
-void pgpdma_sync_for_device(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+void pgpdma_rx_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+{
+	if (pd->streaming && b->size)
+		dma_sync_single_for_cpu(pd->dma_dev, b->dma, b->size,
+					DMA_FROM_DEVICE);
+}
+
+/* Give an RX buffer back to the device, which may write all of it. */
+static void pgpdma_rx_sync_for_device(struct pgpdma_dev *pd,
+				      struct pgpdma_buf *b)
 {
 	if (pd->streaming)
-		dma_sync_single_for_device(pd->dma_dev, b->dma, pd->stride,
-					   DMA_BIDIRECTIONAL);
+		dma_sync_single_for_device(pd->dma_dev, b->dma, pd->buf_size,
+					   DMA_FROM_DEVICE);
+}
+
+/**
+ * pgpdma_tx_sync_for_cpu() - let the CPU fill a TX buffer
+ * @pd: device
+ * @b: TX buffer about to be handed to a writer
+ *
+ * No-op for coherent buffers. Safe in atomic context.
+ */
+void pgpdma_tx_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+{
+	if (pd->streaming)
+		dma_sync_single_for_cpu(pd->dma_dev, b->dma, pd->buf_size,
+					DMA_TO_DEVICE);
+}
+
+/**
+ * pgpdma_tx_sync_for_device() - hand the @b->size bytes written to the device
+ * @pd: device
+ * @b: TX buffer with ->size set
+ *
+ * No-op for coherent buffers. Safe in atomic context.
+ */
+void pgpdma_tx_sync_for_device(struct pgpdma_dev *pd, struct pgpdma_buf *b)
+{
+	if (pd->streaming && b->size)
+		dma_sync_single_for_device(pd->dma_dev, b->dma, b->size,
+					   DMA_TO_DEVICE);
 }
 
 /**
@@ -188,11 +238,15 @@ void pgpdma_sync_for_device(struct pgpdma_dev *pd, struct pgpdma_buf *b)
  * @pd: device
  * @b: RX buffer, in any list or none
  *
- * Caller holds pd->lock and kicks the engine afterwards.
+ * Hands the whole buffer back to the device (DMA sync). Caller holds
+ * pd->lock and kicks the engine afterwards.
  */
 void pgpdma_rx_recycle(struct pgpdma_dev *pd, struct pgpdma_buf *b)
 {
 	lockdep_assert_held(&pd->lock);
+	if (b->state == PGPDMA_ST_RX_USER && b->owner)
+		b->owner->rx_held--;
+	pgpdma_rx_sync_for_device(pd, b);
 	b->owner = NULL;
 	b->mark = false;
 	if (b->state != PGPDMA_ST_RX_HW)
@@ -281,7 +335,6 @@ void pgpdma_file_reclaim(struct pgpdma_dev *pd, struct pgpdma_file *f)
 	for (i = 0; i < pd->rx_count; i++) {
 		b = &pd->rx[i];
 		if (b->state == PGPDMA_ST_RX_USER && b->owner == f) {
-			pgpdma_sync_for_device(pd, b);
 			pgpdma_rx_recycle(pd, b);
 			pd->st.reclaimed++;
 		}
@@ -298,10 +351,11 @@ void pgpdma_file_reclaim(struct pgpdma_dev *pd, struct pgpdma_file *f)
 		pd->st.reclaimed++;
 	}
 	f->tx_chain_n = 0;
+	f->tx_chain_bytes = 0;
 	list_del_init(&f->node);
 	spin_unlock(&pd->lock);
 
-	wake_up_interruptible_all(&pd->tx_wq);
+	pgpdma_wake_tx(pd);
 	pgpdma_engine_kick(pd);
 }
 
@@ -360,10 +414,8 @@ int pgpdma_rx_return(struct pgpdma_dev *pd, struct pgpdma_file *f,
 		spin_unlock(&pd->lock);
 		return -EINVAL;
 	}
-	for (i = 0; i < n; i++) {
-		pgpdma_sync_for_device(pd, &pd->rx[idx[i]]);
+	for (i = 0; i < n; i++)
 		pgpdma_rx_recycle(pd, &pd->rx[idx[i]]);
-	}
 	pd->st.user_returns += n;
 	spin_unlock(&pd->lock);
 	pgpdma_engine_kick(pd);
@@ -399,8 +451,63 @@ int pgpdma_tx_release(struct pgpdma_dev *pd, struct pgpdma_file *f,
 	for (i = 0; i < n; i++)
 		pgpdma_tx_recycle(pd, &pd->tx[idx[i]]);
 	spin_unlock(&pd->lock);
-	wake_up_interruptible_all(&pd->tx_wq);
+	pgpdma_wake_tx(pd);
 	return 0;
+}
+
+/**
+ * pgpdma_rx_ready() - wait condition of RX readers
+ * @f: file
+ *
+ * Return: true when @f has a frame queued or the device is gone.
+ */
+bool pgpdma_rx_ready(struct pgpdma_file *f)
+{
+	bool ret;
+
+	spin_lock(&f->pd->lock);
+	ret = f->rxq_frames > 0 || f->pd->gone;
+	spin_unlock(&f->pd->lock);
+	return ret;
+}
+
+/**
+ * pgpdma_tx_avail() - wait condition of TX writers
+ * @pd: device
+ * @n: TX buffers wanted
+ *
+ * Return: true when @n TX buffers are free or the device is gone.
+ */
+bool pgpdma_tx_avail(struct pgpdma_dev *pd, u32 n)
+{
+	bool ret;
+
+	spin_lock(&pd->lock);
+	ret = pd->tx_free_n >= n || pd->gone;
+	spin_unlock(&pd->lock);
+	return ret;
+}
+
+/**
+ * pgpdma_wake_rx() - wake a file's readers and EPOLLIN pollers
+ * @f: file with a new frame queued (or a device gone)
+ *
+ * Keyed: pollers waiting only for EPOLLOUT stay asleep.
+ */
+void pgpdma_wake_rx(struct pgpdma_file *f)
+{
+	wake_up_interruptible_poll(&f->rx_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * pgpdma_wake_tx() - wake TX waiters and EPOLLOUT pollers
+ * @pd: device whose TX buffers were freed (or that is gone)
+ *
+ * Keyed: pollers waiting only for EPOLLIN stay asleep.
+ */
+void pgpdma_wake_tx(struct pgpdma_dev *pd)
+{
+	wake_up_interruptible_poll(&pd->tx_wq, EPOLLOUT | EPOLLWRNORM);
 }
 
 /**

@@ -6,6 +6,7 @@
  * One attribute is not a statistic: emulate_unplug (0200, root only),
  * see emulate_unplug_store().
  */
+#include <linux/capability.h>
 #include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/proc_fs.h>
@@ -101,6 +102,9 @@ static struct pgpdma_stat_attr pgpdma_stat_attrs[] = {
 	PGPDMA_STAT(reclaimed),
 	PGPDMA_STAT(gen_frames),
 	PGPDMA_STAT(transitions),
+	PGPDMA_STAT(rx_drop_fault),
+	PGPDMA_STAT(rx_hold_limited),
+	PGPDMA_STAT(tx_drop_oversize),
 	PGPDMA_STATE(state_rx_hw, PGPDMA_ST_RX_HW),
 	PGPDMA_STATE(state_rx_queued, PGPDMA_ST_RX_QUEUED),
 	PGPDMA_STATE(state_rx_user, PGPDMA_ST_RX_USER),
@@ -117,6 +121,7 @@ static struct pgpdma_stat_attr pgpdma_stat_attrs[] = {
 	PGPDMA_CFG(tx_count),
 	PGPDMA_CFG(buf_size),
 	PGPDMA_CFG(stride),
+	PGPDMA_CFG(rx_hold_max),
 };
 
 /**
@@ -142,6 +147,8 @@ static ssize_t emulate_unplug_store(struct device *dev,
 	unsigned int val;
 	int ret;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	ret = kstrtouint(buf, 0, &val);
 	if (ret)
 		return ret;
@@ -214,6 +221,7 @@ static int pgpdma_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "tx buffers       : %u\n", pd->tx_count);
 	seq_printf(m, "buffer size      : %u\n", pd->buf_size);
 	seq_printf(m, "buffer stride    : %u\n", pd->stride);
+	seq_printf(m, "rx hold max      : %u (per file)\n", pd->rx_hold_max);
 	seq_printf(m, "open files       : %u\n", files);
 	seq_printf(m, "claimed dests    : %u\n", claimed);
 	seq_printf(m, "device           : %s\n",
@@ -240,6 +248,9 @@ static int pgpdma_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "reclaimed        : %llu\n", st.reclaimed);
 	seq_printf(m, "gen frames       : %llu\n", st.gen_frames);
 	seq_printf(m, "transitions      : %llu\n", st.transitions);
+	seq_printf(m, "rx drop fault    : %llu\n", st.rx_drop_fault);
+	seq_printf(m, "rx hold limited  : %llu\n", st.rx_hold_limited);
+	seq_printf(m, "tx drop oversize : %llu\n", st.tx_drop_oversize);
 	seq_puts(m, "\n---------- engine ----------\n");
 	pgpdma_engine_show(pd, m);
 	return 0;

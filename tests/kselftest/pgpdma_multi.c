@@ -233,6 +233,9 @@ TEST_F_TIMEOUT(mp, child_killed_in_rx_read_loop, 90)
 			for (;;) {
 				int r = pg_rx_read(d.fd, dd, 1 + i % 16, PGPDMA_READ_WAIT);
 
+				/* holding the whole ring: wait to be killed */
+				if (r == -ENOBUFS)
+					pause();
 				if (r < 0)
 					_exit(11);
 				/* return some, keep some */

@@ -409,7 +409,19 @@ static inline uint8_t *pg_tx_buf(const struct pg_dev *d, __u32 i)
 	return d->map + d->info.tx_offset + (uint64_t)i * d->info.stride;
 }
 
-/* open + GET_INFO + mmap the whole pool; 0 or -errno. */
+/* Limit of RX buffers this file may hold (PGPDMA_IOC_SET_RX_HOLD). */
+static inline int pg_rx_hold(int fd, __u32 max)
+{
+	struct pgpdma_rx_hold rh = { .max = max };
+
+	return pg_ioctl(fd, PGPDMA_IOC_SET_RX_HOLD, &rh);
+}
+
+/*
+ * open + GET_INFO + mmap the whole pool; 0 or -errno. The tests run as
+ * root and many hold the whole RX ring: a file open for writing lifts its
+ * hold limit to rx_count (pgpdma_safety tests the default limit).
+ */
 static inline int pg_dev_open(struct pg_dev *d, int flags, bool map)
 {
 	void *p;
@@ -419,6 +431,9 @@ static inline int pg_dev_open(struct pg_dev *d, int flags, bool map)
 	if (d->fd < 0)
 		return -errno;
 	if (pg_info(d->fd, &d->info))
+		return -errno;
+	if ((flags & O_ACCMODE) != O_RDONLY && geteuid() == 0 &&
+	    (pg_rx_hold(d->fd, d->info.rx_count) || pg_info(d->fd, &d->info)))
 		return -errno;
 	if (!map)
 		return 0;

@@ -152,7 +152,9 @@ struct pgpdma_info {
 	__u64 rx_offset;	/* mmap offset of RX buffer 0 */
 	__u64 tx_offset;	/* mmap offset of TX buffer 0 */
 	__u64 map_size;		/* length of the whole mapping */
-	__u64 reserved[4];
+	__u32 max_frame;	/* largest TX frame in bytes (write(), TX chains) */
+	__u32 rx_hold_max;	/* RX buffers this file may hold (SET_RX_HOLD) */
+	__u64 reserved[3];
 };
 
 /* ------------------------------------------------------------------ */
@@ -221,6 +223,13 @@ struct pgpdma_rx_read {
 };
 
 #define PGPDMA_MAX_BATCH	4096
+
+/*
+ * Largest frame in bytes: the TX limit (pgpdma_info.max_frame reports it;
+ * a TX chain or write() beyond it fails with -EMSGSIZE) and the largest
+ * generator frame_size.
+ */
+#define PGPDMA_MAX_FRAME	(1U << 30)
 
 /**
  * struct pgpdma_index_list - a batch of buffer indexes
@@ -296,6 +305,20 @@ struct pgpdma_dest_mask {
 	__u64 mask[PGPDMA_DEST_MASK_WORDS];
 };
 
+/**
+ * struct pgpdma_rx_hold - limit of RX buffers this file may hold
+ * @max:      RX_USER buffers this file may hold at once through RX_READ,
+ *            1..rx_count; 0 = back to the device default (cfgRxHoldMax)
+ * @reserved: zero
+ *
+ * Any file may lower its own limit; raising it above the default needs
+ * CAP_SYS_ADMIN (else -EPERM). GET_INFO reports the file's limit.
+ */
+struct pgpdma_rx_hold {
+	__u32 max;
+	__u32 reserved[3];
+};
+
 /* ------------------------------------------------------------------ */
 /* Statistics                                                         */
 /* ------------------------------------------------------------------ */
@@ -338,7 +361,10 @@ struct pgpdma_stats {
 	__u64 reclaimed;		/* buffers reclaimed from closed files */
 	__u64 gen_frames;		/* frames generated, dropped ones included */
 	__u64 transitions;		/* transitions injected */
-	__u64 reserved[7];
+	__u64 rx_drop_fault;		/* frames dropped: RX_READ could not copy out */
+	__u64 rx_hold_limited;		/* RX_READs cut short by a file's hold limit */
+	__u64 tx_drop_oversize;		/* TX frames dropped: longer than max_frame */
+	__u64 reserved[4];
 	__u32 state[PGPDMA_STATE_SLOTS];
 	__u32 state_hwm[PGPDMA_STATE_SLOTS];
 };
@@ -421,6 +447,7 @@ struct pgpdma_inject {
 #define PGPDMA_IOC_TX_RELEASE	_IOW(PGPDMA_IOC_MAGIC, 0x22, struct pgpdma_index_list)
 #define PGPDMA_IOC_SET_DEST	_IOW(PGPDMA_IOC_MAGIC, 0x30, struct pgpdma_dest_mask)
 #define PGPDMA_IOC_GET_DEST	_IOR(PGPDMA_IOC_MAGIC, 0x31, struct pgpdma_dest_mask)
+#define PGPDMA_IOC_SET_RX_HOLD	_IOW(PGPDMA_IOC_MAGIC, 0x32, struct pgpdma_rx_hold)
 #define PGPDMA_IOC_ENGINE_GET	_IOR(PGPDMA_IOC_MAGIC, 0x40, struct pgpdma_engine)
 #define PGPDMA_IOC_ENGINE_SET	_IOW(PGPDMA_IOC_MAGIC, 0x41, struct pgpdma_engine)
 #define PGPDMA_IOC_INJECT	_IOW(PGPDMA_IOC_MAGIC, 0x42, struct pgpdma_inject)
