@@ -158,7 +158,7 @@ static int cmd_info(void)
 	if (open_dev(&dev, O_RDONLY))
 		return 1;
 	if (json_out) {
-		print_json(json_pack("{s:s, s:i, s:i, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I}",
+		print_json(json_pack("{s:s, s:i, s:i, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I}",
 				     "device", device, "api_version", i->api_version,
 				     "instance", i->instance,
 				     "mode", i->flags & PGPDMA_INFO_STREAMING ? "streaming" : "coherent",
@@ -166,7 +166,9 @@ static int cmd_info(void)
 				     "buf_size", i->buf_size, "stride", i->stride,
 				     "rx_offset", (json_int_t)i->rx_offset,
 				     "tx_offset", (json_int_t)i->tx_offset,
-				     "map_size", (json_int_t)i->map_size));
+				     "map_size", (json_int_t)i->map_size,
+				     "max_frame", (json_int_t)i->max_frame,
+				     "rx_hold_max", (json_int_t)i->rx_hold_max));
 	} else {
 		printf("device       %s (instance %u)\n", device, i->instance);
 		printf("api version  %u\n", i->api_version);
@@ -176,6 +178,8 @@ static int cmd_info(void)
 		printf("tx           %u x %u bytes (offset %" PRIu64 ")\n",
 		       i->tx_count, i->buf_size, (uint64_t)i->tx_offset);
 		printf("mapping      %" PRIu64 " bytes\n", (uint64_t)i->map_size);
+		printf("limits       TX frame %u bytes, RX held per file %u buffers\n",
+		       i->max_frame, i->rx_hold_max);
 	}
 	pgpdma_close(&dev);
 	return 0;
@@ -183,7 +187,7 @@ static int cmd_info(void)
 
 static json_t *stats_json(const struct pgpdma_stats *s)
 {
-	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			      "rx_frames", (json_int_t)s->rx_frames,
 			      "rx_bytes", (json_int_t)s->rx_bytes,
 			      "rx_buffers", (json_int_t)s->rx_buffers,
@@ -200,7 +204,10 @@ static json_t *stats_json(const struct pgpdma_stats *s)
 			      "user_returns", (json_int_t)s->user_returns,
 			      "reclaimed", (json_int_t)s->reclaimed,
 			      "gen_frames", (json_int_t)s->gen_frames,
-			      "transitions", (json_int_t)s->transitions);
+			      "transitions", (json_int_t)s->transitions,
+			      "rx_drop_fault", (json_int_t)s->rx_drop_fault,
+			      "rx_hold_limited", (json_int_t)s->rx_hold_limited,
+			      "tx_drop_oversize", (json_int_t)s->tx_drop_oversize);
 	json_t *st = json_object(), *hwm = json_object();
 	unsigned int k;
 
@@ -221,10 +228,13 @@ static void stats_text(const struct pgpdma_stats *s)
 	       "  cont_frames %" PRIu64 "  errors %" PRIu64 "\n",
 	       (uint64_t)s->rx_frames, (uint64_t)s->rx_bytes, (uint64_t)s->rx_buffers,
 	       (uint64_t)s->rx_cont_frames, (uint64_t)s->rx_errors);
-	printf("drop nobuf %" PRIu64 "  unclaimed %" PRIu64 "  deadtime %" PRIu64
-	       " ns in %" PRIu64 " waits\n",
+	printf("drop nobuf %" PRIu64 "  unclaimed %" PRIu64 "  fault %" PRIu64
+	       "  tx_oversize %" PRIu64 "  deadtime %" PRIu64 " ns in %" PRIu64
+	       " waits  hold_limited %" PRIu64 "\n",
 	       (uint64_t)s->rx_drop_nobuf, (uint64_t)s->rx_drop_unclaimed,
-	       (uint64_t)s->deadtime_ns, (uint64_t)s->deadtime_events);
+	       (uint64_t)s->rx_drop_fault, (uint64_t)s->tx_drop_oversize,
+	       (uint64_t)s->deadtime_ns, (uint64_t)s->deadtime_events,
+	       (uint64_t)s->rx_hold_limited);
 	printf("tx   frames %" PRIu64 "  bytes %" PRIu64 "  buffers %" PRIu64 "\n",
 	       (uint64_t)s->tx_frames, (uint64_t)s->tx_bytes, (uint64_t)s->tx_buffers);
 	printf("user reads %" PRIu64 "  returns %" PRIu64 "  reclaimed %" PRIu64

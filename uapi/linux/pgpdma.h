@@ -10,10 +10,60 @@
  * Buffer layout: one mmap() of the device maps the whole pool. RX buffer i
  * starts at rx_offset + i * stride and TX buffer i at tx_offset + i * stride;
  * clients read all of these from PGPDMA_IOC_GET_INFO, never hard-code them.
- * Mappings must be MAP_SHARED; one may start at any page-aligned offset and
- * must end inside the pool (else -EINVAL). PROT_EXEC is refused (-EPERM)
- * and PROT_WRITE needs the file open for writing.
- */
+ * Mappings must be MAP_SHARED (else -EINVAL); one may start at any
+ * page-aligned offset and must end inside the pool (else -EINVAL).
+ * PROT_EXEC is refused (-EPERM) and PROT_WRITE needs the file open for
+ * writing. RX buffers are the device's: they are mapped read-only in every
+ * mapping, a store into one raises SIGBUS (the buffer is unchanged) and no
+ * mprotect() changes that; TX buffers are writable. A mapping is not
+ * inherited by fork() (the child sees no mapping there: SIGSEGV).
+ *
+ * Trust model. A device is shared by several DAQ processes; the device
+ * node's permissions (udev: group daq) decide who may open it. Then:
+ *  - any open file may: GET_INFO, GET_STATS, GET_DEST, ENGINE_GET, poll,
+ *    and RX_READ / RX_RETURN / read() the frames of the dests it claims
+ *    (a file open read-only can claim none: it is a monitor);
+ *  - a file open for writing may also: SET_DEST, TX_ACQUIRE, TX_SUBMIT,
+ *    TX_RELEASE, write(), writable mappings, and INJECT to a dest it
+ *    claims; without FMODE_WRITE these fail with -EBADF;
+ *  - CAP_SYS_ADMIN is needed in addition for engine control: ENGINE_SET
+ *    (-EPERM), INJECT to a dest the caller does not claim (-EACCES),
+ *    raising a file's RX hold limit (-EPERM), and sysfs emulate_unplug.
+ * One file may hold at most rx_hold_max RX buffers through RX_READ
+ * (cfgRxHoldMax, default half the ring), so a stalled client cannot take
+ * the whole ring.
+ *
+ * Files, buffers and claims. A new file claims no dest until SET_DEST;
+ * its write()s go to the lowest dest it claims, dest 0 while it claims
+ * none. Buffers a file holds and the dests it claims stay with it while
+ * any mapping made through it exists, even after close(): the kernel
+ * releases the file, which gives everything back (counted in reclaimed),
+ * at the last munmap() or when the process exits or is killed.
+ *
+ * Errors every call may return: -ENODEV once the device is gone (sysfs
+ * emulate_unplug, a lost card); -ENOTTY for an unknown command, including
+ * a known one with another size or direction; -EFAULT when a user pointer
+ * cannot be read or written; -EINVAL for a reserved field or unknown flag
+ * that is not zero, or a value out of range; -EBADF / -EPERM / -EACCES as
+ * the trust model says. Blocking calls return -EINTR (or are restarted by
+ * the C library's SA_RESTART rules: the driver returns -ERESTARTSYS) when
+ * a signal arrives. Per call, in addition:
+ *   GET_INFO, GET_STATS, GET_DEST, ENGINE_GET  (none)
+ *   RX_READ      -ENOBUFS (this file holds rx_hold_max buffers already)
+ *   RX_RETURN, TX_RELEASE  -EINVAL (any index bad: nothing changes)
+ *   TX_ACQUIRE   -EAGAIN (none free, no PGPDMA_TXA_WAIT or O_NONBLOCK)
+ *   TX_SUBMIT    -EINVAL (index not acquired by this file), -EMSGSIZE
+ *   SET_DEST     -EBUSY (a dest is claimed by another file)
+ *   SET_RX_HOLD  -EINVAL (above rx_count)
+ *   ENGINE_SET   -EINVAL, -EOPNOTSUPP (a back-end without settings)
+ *   INJECT       -EAGAIN (64 transitions already waiting), -EOPNOTSUPP
+ *   read()       -EAGAIN (O_NONBLOCK, nothing queued), -EMSGSIZE (the
+ *                frame is larger than the buffer given; it stays queued)
+ *   write()      -EAGAIN (O_NONBLOCK, not enough free TX buffers),
+ *                -EMSGSIZE (longer than max_frame)
+ *   mmap()       -EINVAL (MAP_PRIVATE, outside the pool), -EPERM (exec),
+ *                -EACCES (PROT_WRITE on a file open read-only)
+  */
 #ifndef _UAPI_LINUX_PGPDMA_H
 #define _UAPI_LINUX_PGPDMA_H
 
@@ -52,6 +102,7 @@ struct pgpdma_timing_header {
 #define PGPDMA_TH_TRANSITION_MASK	0xfU
 #define PGPDMA_TH_TYPE_SHIFT		60
 #define PGPDMA_TH_TYPE_MASK		0x3U
+/* Type bits (60-61): the emulated engine writes 0 in every frame. */
 #define PGPDMA_TH_EOL			(((__u64)1) << 62)
 #define PGPDMA_TH_ERROR			(((__u64)1) << 63)
 #define PGPDMA_TH_EVT_COUNTER_MASK	0x00ffffffU
@@ -60,7 +111,14 @@ struct pgpdma_timing_header {
 /* Seconds between the Unix epoch (1970) and the EPICS epoch (1990). */
 #define PGPDMA_EPICS_EPOCH_OFFSET	631152000U
 
-/* Base rate of the LCLS-II timing system: one pulse ID per 1/929 kHz. */
+/*
+ * Base rate of the LCLS-II timing system: one pulse ID per 1/929 kHz. The
+ * generator at rate_hz advances the pulse ID by PGPDMA_PULSE_RATE_HZ /
+ * rate_hz (integer division; 1 at rate 0, "as fast as possible") per
+ * frame, an injected transition by 1. The event counter advances by one
+ * per frame and, like the per-dest seq of pgpdma_rx_desc, also for frames
+ * the driver dropped, so a receiver sees every loss as a gap.
+ */
 #define PGPDMA_PULSE_RATE_HZ		929000U
 
 enum pgpdma_transition {
@@ -206,11 +264,19 @@ struct pgpdma_rx_desc {
  * @reserved: zero
  *
  * Buffers of a continuation chain are handed out in order and never split
- * across two calls unless the chain is longer than @count; then the next
- * call continues the chain (its first descriptor has no PGPDMA_RXF_SOF),
- * and a read() after a split returns only the rest of the chain.
- * If copying the descriptors out fails (-EFAULT) the frame is recycled and
- * counted in user_returns, never leaked.
+ * across two calls unless the chain is longer than @count (or than what
+ * the file may still hold); then the next call continues the chain (its
+ * first descriptor has no PGPDMA_RXF_SOF), and a read() after a split
+ * returns only the rest of the chain.
+ * The buffers become the caller's when the call returns 0; until then no
+ * RX_RETURN can give them back (-EINVAL), even one racing with the call
+ * from another thread. If the descriptors or this structure cannot be
+ * copied out (-EFAULT) the frames taken are dropped: their buffers are
+ * recycled (counted in user_returns), as is the rest of a chain the call
+ * split, and the frames are counted in rx_drop_fault; nothing leaks.
+ * The number taken is bounded by the file's hold limit (rx_hold_max of
+ * GET_INFO): a call cut short by it counts in rx_hold_limited, and a call
+ * while the file already holds that many fails with -ENOBUFS.
  * Without PGPDMA_READ_WAIT, or with O_NONBLOCK, an empty queue gives
  * @filled = 0 and returns 0.
  */
@@ -253,9 +319,12 @@ struct pgpdma_index_list {
 /**
  * struct pgpdma_tx_acquire - take a free TX buffer to fill in place
  * @index:  out: TX buffer index, owned by this file until submitted
- *          or released
+ *          or released (from when the call returns 0; a failed copy-out
+ *          gives the buffer back)
  * @flags:  PGPDMA_TXA_WAIT: block until one is free (unless O_NONBLOCK);
- *          otherwise -EAGAIN when none is free
+ *          otherwise -EAGAIN when none is free. A waiter waits for any
+ *          file (or another thread of its own) to free one: a file that
+ *          holds every TX buffer itself waits until a signal.
  * @reserved: zero
  */
 struct pgpdma_tx_acquire {
@@ -278,6 +347,12 @@ struct pgpdma_tx_acquire {
  * @flags: PGPDMA_TXF_*; a frame is the buffers submitted up to and
  *         including the first one without PGPDMA_TXF_CONT
  * @reserved: zero
+ *
+ * A frame is at most tx_count buffers and max_frame bytes (GET_INFO; at
+ * most PGPDMA_MAX_FRAME). A submit that would make it longer fails with
+ * -EMSGSIZE: the buffers already submitted for the frame are dropped
+ * (back to TX_FREE, counted in tx_drop_oversize), the buffer of this call
+ * stays the caller's.
  */
 struct pgpdma_tx_desc {
 	__u32 index;
@@ -358,7 +433,8 @@ struct pgpdma_stats {
 	__u64 tx_buffers;
 	__u64 user_reads;		/* buffers handed to files */
 	__u64 user_returns;		/* buffers returned by files */
-	__u64 reclaimed;		/* buffers reclaimed from closed files */
+	__u64 reclaimed;		/* RX and TX buffers taken back from closed */
+					/* files, and TX frames of a gone device */
 	__u64 gen_frames;		/* frames generated, dropped ones included */
 	__u64 transitions;		/* transitions injected */
 	__u64 rx_drop_fault;		/* frames dropped: RX_READ could not copy out */
@@ -387,17 +463,28 @@ struct pgpdma_stats {
  * @mode:       PGPDMA_ENG_*
  * @flags:      PGPDMA_ENGF_*; without LOSSLESS the engine drops and counts;
  *              PATTERN writes a buffer's payload once, then only headers
- *              (see PGPDMA_TH_PAYLOAD_PATTERN; readers must not write
- *              into RX buffers)
- * @rate_hz:    generator frames per second, 0 = as fast as possible
- * @frame_size: generator frame size in bytes, >= PGPDMA_TH_SIZE; larger
- *              than buf_size gives continuation chains
- * @dest:       destination of generated frames
+ *              (see PGPDMA_TH_PAYLOAD_PATTERN)
+ * @rate_hz:    generator frames per second, 0 = as fast as possible,
+ *              at most PGPDMA_PULSE_RATE_HZ
+ * @frame_size: generator frame size in bytes, PGPDMA_TH_SIZE ..
+ *              min(rx_count * buf_size, PGPDMA_MAX_FRAME); larger than
+ *              buf_size gives continuation chains
+ * @dest:       destination of generated frames (< PGPDMA_MAX_DEST)
  * @readout_group: readout-group mask written into the header env field
+ *              (16 bits)
  * @count:      stop the generator after this many frames, 0 = no limit
  * @running:    out: 1 while the generator/loopback is active; ignored by
  *              SET, so GET-modify-SET works
  * @reserved:   zero
+ *
+ * SET checks, in every mode, mode, flags, reserved, dest, readout_group
+ * and rate_hz; in generator mode also frame_size (other modes keep it as
+ * given). It needs CAP_SYS_ADMIN and a file open for writing.
+ *
+ * SET is a stop barrier: when it returns, the frame the engine was
+ * delivering under the old settings has been completed, and no other
+ * frame of the old settings (generated, or looped back after loopback was
+ * switched off) is delivered afterwards.
  *
  * Only the emulated engine implements this; a hardware back-end returns
  * -EOPNOTSUPP.
@@ -424,7 +511,8 @@ struct pgpdma_engine {
  * pulse ID, the transition id set, and the event counter advanced.
  * Works in any mode, generator running or not. Asynchronous: the frame
  * arrives shortly after the call returns; -EAGAIN when 64 transitions are
- * already waiting to be emitted.
+ * already waiting to be emitted. A file may inject to dests it claims;
+ * to any other dest only with CAP_SYS_ADMIN (else -EACCES).
  */
 struct pgpdma_inject {
 	__u32 transition;
@@ -456,9 +544,16 @@ struct pgpdma_inject {
  * Copy interface: read() returns one whole frame (all buffers of a
  * continuation chain, concatenated) and recycles its buffers; a buffer
  * smaller than the frame gets -EMSGSIZE and the frame stays queued.
- * write() sends one frame to the lowest dest this file claims (dest 0 if
- * it claims none), split into TX buffers chained with PGPDMA_TXF_CONT.
- * Both honour O_NONBLOCK (-EAGAIN).
+ * write() sends one frame of at most max_frame bytes (else -EMSGSIZE) to
+ * the lowest dest this file claims (dest 0 if it claims none), split into
+ * TX buffers chained with PGPDMA_TXF_CONT; it waits for all the buffers it
+ * needs at once. Both honour O_NONBLOCK (-EAGAIN).
+ *
+ * poll: EPOLLIN when a frame is queued for this file; EPOLLOUT when a
+ * TX_ACQUIRE, and a write() as large as the last one this file had
+ * refused with -EAGAIN (one buffer if none was), would not block;
+ * EPOLLERR | EPOLLHUP once the device is gone. Wake-ups are keyed: a
+ * poller waiting only for EPOLLIN is not woken by TX completions.
  */
 
 #endif /* _UAPI_LINUX_PGPDMA_H */
