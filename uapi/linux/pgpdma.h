@@ -63,7 +63,7 @@
  *                -EMSGSIZE (longer than max_frame)
  *   mmap()       -EINVAL (MAP_PRIVATE, outside the pool), -EPERM (exec),
  *                -EACCES (PROT_WRITE on a file open read-only)
-  */
+ */
 #ifndef _UAPI_LINUX_PGPDMA_H
 #define _UAPI_LINUX_PGPDMA_H
 
