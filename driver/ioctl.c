@@ -394,11 +394,6 @@ out_unlock:
 	return ret;
 }
 
-static bool pgpdma_mask_has(const u64 *mask, u32 d)
-{
-	return mask[d / 64] & (1ULL << (d % 64));
-}
-
 static int pgpdma_ioc_set_dest(struct pgpdma_file *f, void __user *argp)
 {
 	struct pgpdma_dev *pd = f->pd;

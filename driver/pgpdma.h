@@ -182,6 +182,12 @@ struct pgpdma_file {
 	wait_queue_head_t rx_wq;
 };
 
+/* Is dest @d set in a PGPDMA_DEST_MASK_WORDS mask? */
+static inline bool pgpdma_mask_has(const u64 *mask, u32 d)
+{
+	return mask[d / 64] & (1ULL << (d % 64));
+}
+
 /* main.c */
 extern struct class *pgpdma_class;
 

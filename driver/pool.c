@@ -272,11 +272,6 @@ void pgpdma_tx_recycle(struct pgpdma_dev *pd, struct pgpdma_buf *b)
 	pd->tx_free_n++;
 }
 
-static bool pgpdma_claims(const struct pgpdma_file *f, u32 dest)
-{
-	return f->mask[dest / 64] & (1ULL << (dest % 64));
-}
-
 /**
  * pgpdma_rxq_drop_unclaimed() - recycle queued frames a file no longer claims
  * @pd: device
@@ -297,7 +292,7 @@ u32 pgpdma_rxq_drop_unclaimed(struct pgpdma_dev *pd, struct pgpdma_file *f)
 	list_for_each_entry_safe(b, next, &f->rxq, node) {
 		if (!left) {
 			left = b->nbufs;
-			drop = !pgpdma_claims(f, b->dest);
+			drop = !pgpdma_mask_has(f->mask, b->dest);
 			if (drop) {
 				dropped++;
 				f->rxq_frames--;
