@@ -6,7 +6,9 @@
 #                        ASan+UBSan), driver selftests in a VM; ends with
 #                        "N passed, N failed, N skipped"
 #   make check-kernels   the same, with the VM tests on every installed
-#                        kernel of the matrix (6.1, 6.1-rt, 6.12)
+#                        kernel of the matrix (6.1, 6.1-rt, 6.12) and the
+#                        driver suites on the debug kernel (built once,
+#                        scripts/debug-kernel.sh)
 #   make demo            driver in a VM + pebbled on the emulated detector,
 #                        metrics, and PNGs of archived frames
 #   make install         module, pebbled, pgpctl, tools, unit, udev rule,
@@ -17,7 +19,7 @@
 #   make clean           back to the tree as cloned
 #
 # KVER=version or KDIR=/path/to/headers select the kernel to build against
-# (default: scripts/kernels.sh default).
+# (default: scripts/kernels.sh default; KDIR: scripts/kernels.sh kdir KVER).
 
 BUILD    := build
 KTOOLS   := $(BUILD)/ktools
@@ -26,7 +28,11 @@ ifneq ($(KDIR),)
 KVER     ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 endif
 KVER     ?= $(shell scripts/kernels.sh default 2>/dev/null)
-KDIR     ?= /lib/modules/$(KVER)/build
+# /lib/modules/KVER/build, or the build tree of the debug kernel
+# (KVER=*-pgpdma-debug, scripts/debug-kernel.sh)
+ifeq ($(KDIR),)
+KDIR     := $(or $(shell scripts/kernels.sh kdir '$(KVER)' 2>/dev/null),/lib/modules/$(KVER)/build)
+endif
 MODDIR   := $(BUILD)/mod/$(KVER)
 
 CC       ?= gcc
@@ -68,7 +74,9 @@ deps:
 # the matrix builds side by side and the source tree stays clean.
 modules: $(MODDIR)/pgpdma.ko
 
-$(MODDIR)/pgpdma.ko: $(DRIVER_SRC)
+# A rebuilt kernel of the same version (the debug kernel after its config
+# changed) has a newer Module.symvers: the module is rebuilt against it.
+$(MODDIR)/pgpdma.ko: $(DRIVER_SRC) $(wildcard $(KDIR)/Module.symvers)
 	@if [ -z "$(KVER)" ] || [ ! -e "$(KDIR)/Makefile" ]; then \
 		echo "make: no kernel headers at '$(KDIR)'; run: scripts/deps.sh (or give KDIR=/path/to/headers)" >&2; \
 		exit 1; fi

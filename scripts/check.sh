@@ -7,9 +7,11 @@
 #   host     tests of the test bench and tools themselves (tests/host/*.t)
 #   unit     Check unit tests, plain and under ASan+UBSan
 #   vm-KVER  driver selftests in a VM, one boot per line of tests/vm/suites.conf
+#            (on the debug kernel only the [driver] suites)
 #
 # KERNELS: kernel versions to run the VM suites on ("all" = the whole
-# matrix found by scripts/kernels.sh all); default: KVER.
+# matrix found by scripts/kernels.sh all, after building the debug kernel
+# with scripts/debug-kernel.sh when it is not cached yet); default: KVER.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -17,7 +19,6 @@ cd "$top"
 kver=${KVER:-$(scripts/kernels.sh default)}
 kernels=${KERNELS:-}
 [ -n "$kernels" ] || kernels=$kver
-[ "$kernels" = all ] && kernels=$(scripts/kernels.sh all)
 res=build/results
 rm -rf "$res"
 mkdir -p "$res"
@@ -67,6 +68,30 @@ for t in build/tests/unit-asan/*; do
 		run_tap "$(basename "$t")" "$res/unit-asan" "$t"
 done
 
+# The debug kernel of the matrix: built once per machine (15-30 min), then
+# cached outside the clone. A failed build is one failure; the other
+# kernels still run.
+debug_kernel() {
+	local dir=$res/debug-kernel start rc=0
+	mkdir -p "$dir"
+	start=$(date +%s)
+	if scripts/debug-kernel.sh release > /dev/null 2>&1; then
+		echo "ok 1 - debug kernel $(scripts/debug-kernel.sh release) (cached: $(scripts/debug-kernel.sh dir))" > "$dir/build.tap"
+	elif scripts/debug-kernel.sh build > /dev/null 2> "$dir/build.err"; then
+		echo "ok 1 - debug kernel $(scripts/debug-kernel.sh release) built in $(($(date +%s) - start)) s" > "$dir/build.tap"
+	else
+		echo "not ok 1 - debug kernel builds (scripts/debug-kernel.sh)" > "$dir/build.tap"
+		rc=1
+	fi
+	echo "$rc" > "$dir/build.rc"
+	report "$dir/build"
+}
+if [ "$kernels" = all ]; then
+	echo "== debug kernel (scripts/debug-kernel.sh)"
+	debug_kernel
+	kernels=$(scripts/kernels.sh all)
+fi
+
 for k in $kernels; do
 	echo "== driver selftests in a VM ($k)"
 	if ! scripts/kernels.sh check "$k" 2> "$res/kernel-$k.err"; then
@@ -81,8 +106,7 @@ for k in $kernels; do
 		echo "not ok 1 - pgpdma.ko builds against $k" > "$res/vm-$k/setup.tap"
 		continue
 	fi
-	while read -r suite _; do
-		case "$suite" in ''|'#'*) continue ;; esac
+	for suite in $(scripts/vm-run --kver "$k" --list-suites); do
 		dir=$res/vm-$k/$suite
 		mkdir -p "$dir"
 		scripts/vm-run --quiet --kver "$k" --suite "$suite" --out "$dir" 2> "$dir.err" < /dev/null
@@ -97,7 +121,7 @@ for k in $kernels; do
 		if scripts/tap-summary "$dir"/*.tap > /dev/null 2>&1; then
 			echo "not ok 1 - suite $suite on $k: $(head -n 1 "$dir.err")" > "$dir/vm-run.tap"
 		fi
-	done < <(grep -v '^[[:space:]]*#' tests/vm/suites.conf 2>/dev/null)
+	done
 done
 
 echo "== summary"

@@ -4,7 +4,8 @@
 #
 # Usage: scripts/deps.sh [--kernels]
 #   --kernels  also install the extra kernel flavours of the test matrix
-#              (6.1 PREEMPT_RT and 6.12, images and headers)
+#              (6.1 PREEMPT_RT and 6.12, images and headers) and what
+#              building the debug kernel needs (scripts/debug-kernel.sh)
 set -eu
 
 PKGS="
@@ -20,6 +21,7 @@ fio systemd
 MATRIX_PKGS="
 linux-headers-rt-amd64 linux-image-rt-amd64
 linux-headers-6.12-amd64 linux-image-6.12-amd64
+flex bison libelf-dev
 "
 
 [ "${1:-}" = "--kernels" ] && PKGS="$PKGS $MATRIX_PKGS"

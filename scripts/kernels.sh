@@ -4,13 +4,42 @@
 #   kernels.sh default      version to build for when KVER is not given:
 #                           the running kernel if its headers are installed,
 #                           else the newest Debian 6.1 generic flavour found
-#   kernels.sh all          every version with headers (/lib/modules/V/build)
-#                           and an image (/boot/vmlinuz-V): the test matrix
+#   kernels.sh all          the test matrix: every version with headers
+#                           (/lib/modules/V/build) and an image
+#                           (/boot/vmlinuz-V), then the debug kernel when
+#                           it is built (scripts/debug-kernel.sh)
+#   kernels.sh debug        the debug kernel's version; exit 1 if not built
+#   kernels.sh is-debug VER exit 0 when VER is a debug kernel (*-pgpdma-debug)
+#   kernels.sh kdir VER     the tree to build modules against (KDIR)
+#   kernels.sh image VER    the kernel image QEMU boots
 #   kernels.sh check VER    one line saying what is missing for VER, exit 1
 set -eu
 
-have_build() { [ -e "/lib/modules/$1/build/Makefile" ]; }
-have_image() { [ -r "/boot/vmlinuz-$1" ]; }
+here=$(cd "$(dirname "$0")" && pwd)
+
+is_debug() { case "$1" in *-pgpdma-debug) return 0 ;; esac; return 1; }
+
+# The debug kernel lives in a cache entry (scripts/debug-kernel.sh dir),
+# the Debian ones in /lib/modules and /boot.
+kdir() {
+	if is_debug "$1"; then
+		echo "$("$here/debug-kernel.sh" dir)/linux"
+	else
+		echo "/lib/modules/$1/build"
+	fi
+}
+
+image() {
+	if is_debug "$1"; then
+		echo "$("$here/debug-kernel.sh" dir)/bzImage"
+	else
+		echo "/boot/vmlinuz-$1"
+	fi
+}
+
+debug_built() { [ "$("$here/debug-kernel.sh" release 2>/dev/null)" = "$1" ]; }
+have_build() { [ -e "$(kdir "$1")/Makefile" ]; }
+have_image() { [ -r "$(image "$1")" ]; }
 
 with_headers() {
 	for d in /lib/modules/*/build; do
@@ -36,20 +65,37 @@ all)
 	for v in $(with_headers); do
 		have_image "$v" && echo "$v"
 	done
+	"$here/debug-kernel.sh" release 2>/dev/null || true
+	;;
+debug)
+	"$here/debug-kernel.sh" release
+	;;
+is-debug)
+	is_debug "${2:?version}"
+	;;
+kdir)
+	kdir "${2:?version}"
+	;;
+image)
+	image "${2:?version}"
 	;;
 check)
 	v=${2:?version}
+	if is_debug "$v" && ! debug_built "$v"; then
+		echo "kernels: debug kernel $v is not built ($("$here/debug-kernel.sh" dir)); run: scripts/debug-kernel.sh" >&2
+		exit 1
+	fi
 	if ! have_build "$v"; then
-		echo "kernels: no headers for $v (/lib/modules/$v/build); run: scripts/deps.sh --kernels" >&2
+		echo "kernels: no headers for $v ($(kdir "$v")); run: scripts/deps.sh --kernels" >&2
 		exit 1
 	fi
 	if ! have_image "$v"; then
-		echo "kernels: no kernel image /boot/vmlinuz-$v to boot; run: apt-get install linux-image-$v (or scripts/deps.sh --kernels)" >&2
+		echo "kernels: no kernel image $(image "$v") to boot; run: apt-get install linux-image-$v (or scripts/deps.sh --kernels)" >&2
 		exit 1
 	fi
 	;;
 *)
-	echo "usage: $0 default|all|check VER" >&2
+	echo "usage: $0 default|all|debug|is-debug VER|kdir VER|image VER|check VER" >&2
 	exit 2
 	;;
 esac

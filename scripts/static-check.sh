@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 cd "$top"
 kver=${KVER:-$(scripts/kernels.sh default)}
-kdir=/lib/modules/$kver/build
+kdir=$(scripts/kernels.sh kdir "$kver")
 ktools=build/ktools
 work=$(mktemp -d "${TMPDIR:-/tmp}/static-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -91,7 +91,7 @@ cp -a Kbuild driver uapi dkms.conf "$src/"
 dk="--sourcetree $work/src --dkmstree $work/dkms"
 if command -v dkms >/dev/null &&
 	dkms add -m pgpdma -v "$ver" $dk > "$log" 2>&1 &&
-	dkms build -m pgpdma -v "$ver" -k "$kver" $dk >> "$log" 2>&1 &&
+	dkms build -m pgpdma -v "$ver" -k "$kver" --kernelsourcedir "$kdir" $dk >> "$log" 2>&1 &&
 	find "$work/dkms" -name pgpdma.ko | grep -q . &&
 	dkms remove -m pgpdma -v "$ver" --all $dk >> "$log" 2>&1 &&
 	[ ! -e "$work/dkms/pgpdma/$ver" ]; then
