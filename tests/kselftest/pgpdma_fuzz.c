@@ -996,6 +996,8 @@ static void op_rx_read(struct fz_ctx *c)
 {
 	int slot, fd = fz_slot(c, &slot);
 	struct pgpdma_rx_read rr, back;
+	uintptr_t d, a;
+	size_t dlen;
 	void *arg;
 	long r;
 
@@ -1016,10 +1018,17 @@ static void op_rx_read(struct fz_ctx *c)
 			     "request changed on output / filled > count");
 		return;
 	}
-	/* copied where we cannot read them: only close() gets them back */
-	if (back.filled && fz_wr_room(c, (void *)(uintptr_t)rr.descs) >=
-	    back.filled * sizeof(struct pgpdma_rx_desc))
-		fz_take_descs(c, slot, fd, (void *)(uintptr_t)rr.descs, back.filled, "RX_READ");
+	/*
+	 * Copied where we cannot read them, or into memory the request
+	 * itself overlaps (the driver writes the request back after the
+	 * descriptors, over them): only close() gets them back.
+	 */
+	dlen = back.filled * sizeof(struct pgpdma_rx_desc);
+	d = (uintptr_t)rr.descs;
+	a = (uintptr_t)arg;
+	if (back.filled && fz_wr_room(c, (void *)d) >= dlen &&
+	    (d + dlen <= a || a + sizeof(rr) <= d))
+		fz_take_descs(c, slot, fd, (void *)d, back.filled, "RX_READ");
 }
 
 /* an index list from what we hold, mutated */
