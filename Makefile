@@ -8,7 +8,8 @@
 #   make check-kernels   the same, with the VM tests on every installed
 #                        kernel of the matrix (6.1, 6.1-rt, 6.12) and the
 #                        driver suites on the debug kernel (built once,
-#                        scripts/debug-kernel.sh)
+#                        scripts/debug-kernel.sh); KCSAN=1 adds the KCSAN
+#                        debug kernel (scripts/debug-kernel.sh --kcsan)
 #   make demo            driver in a VM + pebbled on the emulated detector,
 #                        metrics, and PNGs of archived frames
 #   make install         module, pebbled, pgpctl, tools, unit, udev rule,
@@ -143,7 +144,7 @@ $(BUILD)/tests/kselftest/%: tests/kselftest/%.c $(wildcard tests/kselftest/*.h) 
 check:
 	@scripts/deps.sh $(if $(filter all,$(KERNELS)),--kernels)
 	@$(MAKE) -s --no-print-directory all
-	@KVER="$(KVER)" KERNELS="$(KERNELS)" scripts/check.sh
+	@KVER="$(KVER)" KERNELS="$(KERNELS)" KCSAN="$(KCSAN)" scripts/check.sh
 
 check-kernels:
 	@$(MAKE) --no-print-directory check KERNELS=all

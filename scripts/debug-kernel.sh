@@ -4,7 +4,8 @@
 # scripts/debug-kernel.config: KASAN, lockdep, DMA-API debug, UBSAN, ...),
 # booted by scripts/vm-run like the Debian kernels.
 #
-# Usage: scripts/debug-kernel.sh [build]   build it once per machine (cached),
+# Usage: scripts/debug-kernel.sh [--kcsan] [build]
+#                                          build it once per machine (cached),
 #                                          print the cache entry
 #        scripts/debug-kernel.sh release   its kernel release, exit 1 if not built
 #        scripts/debug-kernel.sh dir       the cache entry of the current key
@@ -12,6 +13,11 @@
 #        scripts/debug-kernel.sh verify CONFIG [FRAGMENT]
 #                                          every line of the fragment holds in CONFIG
 #        scripts/debug-kernel.sh prune     remove the entries of other keys
+#
+# --kcsan: the second flavour, 6.1.SUBLEVEL-pgpdma-kcsan: KCSAN (the data
+# race detector, which cannot be combined with KASAN) instead of the
+# checkers section of the fragment (scripts/debug-kernel-kcsan.config),
+# cached in kcsan-kernel/ instead of debug-kernel/.
 #
 # The cache is ${PGPDMA_CACHE:-/var/cache/pgpdma}/debug-kernel/KEY/, outside
 # the clone: bzImage, release, build.log and linux/ (the build tree, usable
@@ -22,12 +28,32 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+flavour=debug
+if [ "${1:-}" = --kcsan ]; then
+	flavour=kcsan
+	shift
+fi
 frag=${PGPDMA_DEBUG_CONFIG:-$here/debug-kernel.config}
-cache=${PGPDMA_CACHE:-/var/cache/pgpdma}/debug-kernel
+cache=${PGPDMA_CACHE:-/var/cache/pgpdma}/$flavour-kernel
 tarball=/usr/src/linux-source-6.1.tar.xz
 jobs=${JOBS:-2}
 
 die() { echo "debug-kernel: $*" >&2; exit 1; }
+
+# The KCSAN fragment: the debug one with its checkers section (from
+# "# --- the checkers" to the next "# --- " heading) replaced.
+kcsan_fragment() {
+	awk '/^# --- the checkers/ { skip = 1; next } /^# --- / { skip = 0 } !skip' "$1" |
+		sed 's/^CONFIG_LOCALVERSION="-pgpdma-debug"$/CONFIG_LOCALVERSION="-pgpdma-kcsan"/'
+	sed -n '/^# --- the checkers/,$p' "$here/debug-kernel-kcsan.config"
+}
+if [ "$flavour" = kcsan ]; then
+	[ -r "$frag" ] || die "no fragment $frag"
+	kfrag=$(mktemp "${TMPDIR:-/tmp}/kcsan-fragment.XXXXXX")
+	trap 'rm -f "$kfrag"' EXIT	# build() adds its temporary tree
+	kcsan_fragment "$frag" > "$kfrag"
+	frag=$kfrag
+fi
 
 src_version() {
 	local v
@@ -127,13 +153,13 @@ build() {
 	tmp=$cache/.build-$k
 	log=$tmp/build.log
 	# shellcheck disable=SC2064
-	trap "rm -rf '$tmp'" EXIT
+	trap "rm -rf '$tmp' ${kfrag:-}" EXIT
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	mkdir "$tmp"
 	start=$(date +%s)
-	echo "debug-kernel: building linux-source-6.1 $(src_version) with $(basename "$frag") (make -j$jobs, 15-30 min); log: $log" >&2
+	echo "debug-kernel: building linux-source-6.1 $(src_version) with $(basename "$frag") (make -j$jobs, about 8 min on 2 cores); log: $log" >&2
 	tar -xf "$tarball" -C "$tmp"
 	mv "$tmp/linux-source-6.1" "$tmp/linux"
 	configure "$tmp/linux" > "$log" 2>&1 || fail "$tmp" configuration
@@ -142,11 +168,12 @@ build() {
 	cp "$tmp/linux/arch/x86/boot/bzImage" "$tmp/bzImage"
 	cp "$tmp/linux/include/config/kernel.release" "$tmp/release"
 	case "$(cat "$tmp/release")" in
-	*-pgpdma-debug) ;;
-	*) fail "$tmp" "release '$(cat "$tmp/release")' (want *-pgpdma-debug)" ;;
+	*-pgpdma-$flavour) ;;
+	*) fail "$tmp" "release '$(cat "$tmp/release")' (want *-pgpdma-$flavour)" ;;
 	esac
 	mv -T "$tmp" "$e"
 	trap - EXIT HUP INT TERM
+	rm -f "${kfrag:-}"
 	echo "debug-kernel: built $(cat "$e/release") in $(($(date +%s) - start)) s: $e" >&2
 	echo "$e"
 }

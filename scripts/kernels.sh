@@ -7,9 +7,12 @@
 #   kernels.sh all          the test matrix: every version with headers
 #                           (/lib/modules/V/build) and an image
 #                           (/boot/vmlinuz-V), then the debug kernel when
-#                           it is built (scripts/debug-kernel.sh)
+#                           it is built (scripts/debug-kernel.sh; not its
+#                           --kcsan flavour, see "kcsan")
 #   kernels.sh debug        the debug kernel's version; exit 1 if not built
-#   kernels.sh is-debug VER exit 0 when VER is a debug kernel (*-pgpdma-debug)
+#   kernels.sh kcsan        the KCSAN debug kernel's version, likewise
+#   kernels.sh is-debug VER exit 0 when VER is a debug kernel of either
+#                           flavour (*-pgpdma-debug, *-pgpdma-kcsan)
 #   kernels.sh kdir VER     the tree to build modules against (KDIR)
 #   kernels.sh image VER    the kernel image QEMU boots
 #   kernels.sh check VER    one line saying what is missing for VER, exit 1
@@ -17,13 +20,21 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 
-is_debug() { case "$1" in *-pgpdma-debug) return 0 ;; esac; return 1; }
+is_debug() { case "$1" in *-pgpdma-debug|*-pgpdma-kcsan) return 0 ;; esac; return 1; }
+
+# debug_kernel VER ARGS...: scripts/debug-kernel.sh for VER's flavour
+debug_kernel() {
+	case "$1" in
+	*-pgpdma-kcsan) shift; "$here/debug-kernel.sh" --kcsan "$@" ;;
+	*) shift; "$here/debug-kernel.sh" "$@" ;;
+	esac
+}
 
 # The debug kernel lives in a cache entry (scripts/debug-kernel.sh dir),
 # the Debian ones in /lib/modules and /boot.
 kdir() {
 	if is_debug "$1"; then
-		echo "$("$here/debug-kernel.sh" dir)/linux"
+		echo "$(debug_kernel "$1" dir)/linux"
 	else
 		echo "/lib/modules/$1/build"
 	fi
@@ -31,13 +42,13 @@ kdir() {
 
 image() {
 	if is_debug "$1"; then
-		echo "$("$here/debug-kernel.sh" dir)/bzImage"
+		echo "$(debug_kernel "$1" dir)/bzImage"
 	else
 		echo "/boot/vmlinuz-$1"
 	fi
 }
 
-debug_built() { [ "$("$here/debug-kernel.sh" release 2>/dev/null)" = "$1" ]; }
+debug_built() { [ "$(debug_kernel "$1" release 2>/dev/null)" = "$1" ]; }
 have_build() { [ -e "$(kdir "$1")/Makefile" ]; }
 have_image() { [ -r "$(image "$1")" ]; }
 
@@ -70,6 +81,9 @@ all)
 debug)
 	"$here/debug-kernel.sh" release
 	;;
+kcsan)
+	"$here/debug-kernel.sh" --kcsan release
+	;;
 is-debug)
 	is_debug "${2:?version}"
 	;;
@@ -82,7 +96,7 @@ image)
 check)
 	v=${2:?version}
 	if is_debug "$v" && ! debug_built "$v"; then
-		echo "kernels: debug kernel $v is not built ($("$here/debug-kernel.sh" dir)); run: scripts/debug-kernel.sh" >&2
+		echo "kernels: debug kernel $v is not built ($(debug_kernel "$v" dir)); run: scripts/debug-kernel.sh$(case "$v" in *-kcsan) echo " --kcsan" ;; esac)" >&2
 		exit 1
 	fi
 	if ! have_build "$v"; then

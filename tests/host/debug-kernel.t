@@ -26,7 +26,7 @@ if [ -z "$real_key" ]; then
 	echo "1..0 # SKIP linux-source-6.1 is not installed (scripts/deps.sh)"
 	exit 0
 fi
-echo "1..21"
+echo "1..24"
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 
 real=${PGPDMA_CACHE:-/var/cache/pgpdma}/debug-kernel/$real_key
@@ -44,6 +44,22 @@ check $? "a changed fragment gives another cache key ($k3)"
 
 [ "$("$dk" dir)" = "$PGPDMA_CACHE/debug-kernel/$k1" ]
 check $? "the cache entry is PGPDMA_CACHE/debug-kernel/KEY, outside the clone"
+
+# The KCSAN flavour: the same fragment with its checkers section replaced.
+kk=$("$dk" --kcsan key)
+[ -n "$kk" ] && [ "$kk" != "$k1" ] && [ "${kk%-*}" = "$srcver" ] &&
+	[ "$("$dk" --kcsan dir)" = "$PGPDMA_CACHE/kcsan-kernel/$kk" ]
+check $? "the --kcsan flavour has its own key and cache entry ($kk)"
+"$dk" --kcsan verify /dev/null > "$W/out" 2>&1
+grep -q 'CONFIG_KCSAN: wanted' "$W/out" && grep -q 'CONFIG_LOCALVERSION: wanted .*-pgpdma-kcsan' "$W/out" &&
+	grep -q 'CONFIG_SERIAL_8250_CONSOLE: wanted' "$W/out" && ! grep -q 'CONFIG_KASAN' "$W/out" &&
+	! grep -q 'CONFIG_PROVE_LOCKING' "$W/out"
+check $? "its fragment: the boot options and KCSAN, no KASAN or lockdep, version -pgpdma-kcsan"
+"$ks" check 6.1.999-pgpdma-kcsan > "$W/out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q 'debug kernel 6.1.999-pgpdma-kcsan is not built.*debug-kernel.sh --kcsan' "$W/out" &&
+	"$ks" is-debug 6.1.999-pgpdma-kcsan
+check $? "kernels.sh: a KCSAN kernel is a debug kernel; unbuilt, the fix is named"
 
 # Every checker the lane promises is asked for by the fragment.
 missing=""
