@@ -35,10 +35,11 @@ script crash.sh 'echo "1..1"; kill -SEGV $$'
 script fails.sh 'echo "1..1"; echo "not ok 1 - wanted"; exit 1'
 script hang.sh 'sleep 1000'
 script warn.sh 'echo "1..1"; echo "WARNING: CPU: 0 PID: 1 at fake" > /dev/kmsg; echo "ok 1"'
+script pci.sh 'echo "1..1"; for d in /sys/bus/pci/devices/*; do [ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] && { echo "ok 1 - edu at $d"; exit 0; }; done; echo "not ok 1 - no edu device"; exit 1'
 script dmaapi.sh 'echo "1..1"; echo "DMA-API: pgpdma fake: device driver frees DMA memory with different size" > /dev/kmsg; echo "ok 1"'
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 expect "a passing guest test passes" 0 "ok 1 - guest runs" -- \
 	"$vmrun" --params - --out "$work/r1" "$work/pass.sh"
 expect "a crashing test is reported with its signal" 1 "crash.sh crashed \(killed by signal 11\)" -- \
@@ -51,6 +52,8 @@ expect "a WARNING in the guest kernel log fails the run" 1 "guest kernel reporte
 	"$vmrun" --params - --out "$work/r5" "$work/warn.sh"
 expect "a checker's report (DMA-API debug) fails the run and is printed" 1 "dmesg.log:[0-9]+:.*DMA-API: pgpdma fake: device driver frees" -- \
 	"$vmrun" --params - --out "$work/r10" "$work/dmaapi.sh"
+expect "--qemu passes arguments to QEMU (an edu PCI device appears)" 0 "ok 1 - edu at /sys/bus/pci/devices/" -- \
+	"$vmrun" --params - --qemu "-device edu" --out "$work/r11" "$work/pci.sh"
 expect "a kernel without headers is named with the fix" 1 "no headers for 0.0-none.*scripts/deps.sh" -- \
 	"$vmrun" --kver 0.0-none "$work/pass.sh"
 expect "QEMU failing to start is reported" 1 "qemu-system-x86_64 failed" -- \
