@@ -93,7 +93,7 @@ release() {
 	local e
 	e=$(entry)
 	if [ ! -s "$e/release" ] || [ ! -r "$e/bzImage" ]; then
-		die "not built ($e); run: scripts/debug-kernel.sh"
+		die "not built ($e); run: scripts/debug-kernel.sh$([ "$flavour" = kcsan ] && echo ' --kcsan')"
 	fi
 	cat "$e/release"
 }
