@@ -3,9 +3,13 @@
  * pgpdma - character device: open/release/read/write/poll (ioctl.c has the
  * ioctl commands, mmap.c the mapping).
  *
- * Once the device is gone (pgpdma_dev.gone, set by emulate_unplug) every
- * operation but release fails with -ENODEV, sleepers wake up and poll
- * reports EPOLLERR | EPOLLHUP; release takes everything back as usual.
+ * Every operation runs inside the device's SRCU guard (pgpdma_dev.srcu),
+ * so that removal can wait for those that saw the device present before
+ * it frees the pool. Once the device is gone (pgpdma_dev.gone: removal,
+ * a lost device, emulate_unplug) every operation but release fails with
+ * -ENODEV, sleepers wake up and poll reports EPOLLERR | EPOLLHUP; release
+ * takes everything back as usual. An open file holds a reference to the
+ * instance, which outlives the back-end if need be.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -30,14 +34,19 @@ static int pgpdma_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&f->rx_wq);
 	f->tx_want = 1;
 	f->rx_hold_max = pd->rx_hold_max;
+	f->mapping = file->f_mapping;
+	mutex_lock(&pd->files_mutex);
 	spin_lock(&pd->lock);
 	if (pd->gone) {
 		spin_unlock(&pd->lock);
+		mutex_unlock(&pd->files_mutex);
 		kfree(f);
 		return -ENODEV;
 	}
 	list_add_tail(&f->node, &pd->files);
 	spin_unlock(&pd->lock);
+	mutex_unlock(&pd->files_mutex);
+	get_device(&pd->dev);
 	file->private_data = f;
 	return nonseekable_open(inode, file);
 }
@@ -45,14 +54,21 @@ static int pgpdma_open(struct inode *inode, struct file *file)
 static int pgpdma_release(struct inode *inode, struct file *file)
 {
 	struct pgpdma_file *f = file->private_data;
+	struct pgpdma_dev *pd = f->pd;
+	int idx;
 
-	pgpdma_file_reclaim(f->pd, f);
+	idx = srcu_read_lock(&pd->srcu);
+	mutex_lock(&pd->files_mutex);
+	pgpdma_file_reclaim(pd, f);
+	mutex_unlock(&pd->files_mutex);
+	srcu_read_unlock(&pd->srcu, idx);
 	kfree(f);
+	put_device(&pd->dev);
 	return 0;
 }
 
-static ssize_t pgpdma_read(struct file *file, char __user *ubuf,
-			   size_t count, loff_t *ppos)
+static ssize_t pgpdma_do_read(struct file *file, char __user *ubuf,
+			      size_t count)
 {
 	struct pgpdma_file *f = file->private_data;
 	struct pgpdma_dev *pd = f->pd;
@@ -170,8 +186,8 @@ static int pgpdma_write_take(struct pgpdma_file *f, struct file *file,
 	}
 }
 
-static ssize_t pgpdma_write(struct file *file, const char __user *ubuf,
-			    size_t count, loff_t *ppos)
+static ssize_t pgpdma_do_write(struct file *file, const char __user *ubuf,
+			       size_t count)
 {
 	struct pgpdma_file *f = file->private_data;
 	struct pgpdma_dev *pd = f->pd;
@@ -229,7 +245,7 @@ out_recycle:
 	return count;
 }
 
-static __poll_t pgpdma_poll(struct file *file, poll_table *wait)
+static __poll_t pgpdma_do_poll(struct file *file, poll_table *wait)
 {
 	struct pgpdma_file *f = file->private_data;
 	struct pgpdma_dev *pd = f->pd;
@@ -252,12 +268,74 @@ static __poll_t pgpdma_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/*
+ * The entry points: each runs the operation inside the SRCU guard that
+ * removal waits for (see pgpdma_dev_lost()).
+ */
+static struct pgpdma_dev *pgpdma_file_dev(struct file *file)
+{
+	return ((struct pgpdma_file *)file->private_data)->pd;
+}
+
+static ssize_t pgpdma_read(struct file *file, char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	struct pgpdma_dev *pd = pgpdma_file_dev(file);
+	int idx = srcu_read_lock(&pd->srcu);
+	ssize_t ret = pgpdma_do_read(file, ubuf, count);
+
+	srcu_read_unlock(&pd->srcu, idx);
+	return ret;
+}
+
+static ssize_t pgpdma_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct pgpdma_dev *pd = pgpdma_file_dev(file);
+	int idx = srcu_read_lock(&pd->srcu);
+	ssize_t ret = pgpdma_do_write(file, ubuf, count);
+
+	srcu_read_unlock(&pd->srcu, idx);
+	return ret;
+}
+
+static __poll_t pgpdma_poll(struct file *file, poll_table *wait)
+{
+	struct pgpdma_dev *pd = pgpdma_file_dev(file);
+	int idx = srcu_read_lock(&pd->srcu);
+	__poll_t ret = pgpdma_do_poll(file, wait);
+
+	srcu_read_unlock(&pd->srcu, idx);
+	return ret;
+}
+
+static long pgpdma_unlocked_ioctl(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	struct pgpdma_dev *pd = pgpdma_file_dev(file);
+	int idx = srcu_read_lock(&pd->srcu);
+	long ret = pgpdma_ioctl(file, cmd, arg);
+
+	srcu_read_unlock(&pd->srcu, idx);
+	return ret;
+}
+
+static int pgpdma_guarded_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct pgpdma_dev *pd = pgpdma_file_dev(file);
+	int idx = srcu_read_lock(&pd->srcu);
+	int ret = pgpdma_mmap(file, vma);
+
+	srcu_read_unlock(&pd->srcu, idx);
+	return ret;
+}
+
 const struct file_operations pgpdma_fops = {
 	.owner		= THIS_MODULE,
 	.open		= pgpdma_open,
 	.release	= pgpdma_release,
-	.mmap		= pgpdma_mmap,
-	.unlocked_ioctl	= pgpdma_ioctl,
+	.mmap		= pgpdma_guarded_mmap,
+	.unlocked_ioctl	= pgpdma_unlocked_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.read		= pgpdma_read,
 	.write		= pgpdma_write,

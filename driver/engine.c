@@ -9,101 +9,16 @@
 #include "engine.h"
 
 /**
- * pgpdma_engine_start() - attach and start the engine of an instance
- * @pd: device with its pool allocated
- *
- * Only the emulated engine exists today; a PCI back-end would be chosen
- * here by its probe instead.
- *
- * Return: 0 or a negative errno from the back-end.
- */
-int pgpdma_engine_start(struct pgpdma_dev *pd)
-{
-	pd->eng_ops = &pgpdma_emu_ops;
-	return pd->eng_ops->start(pd);
-}
-
-/**
- * pgpdma_engine_stop() - stop the engine; it touches no buffer afterwards
- * @pd: device
- */
-void pgpdma_engine_stop(struct pgpdma_dev *pd)
-{
-	if (pd->eng_ops)
-		pd->eng_ops->stop(pd);
-	pd->eng_ops = NULL;
-}
-
-/**
- * pgpdma_engine_unplug() - the device disappeared: stop it, wake everyone
- * @pd: device
- *
- * Emulates a surprise removal or a lost link (sysfs emulate_unplug). Sets
- * pd->gone under pd->lock; every file operation but release checks it
- * under the same lock before it changes state, so from here on they fail
- * with -ENODEV. Wakes every sleeper (blocked RX reads, TX waits, pollers),
- * halts the back-end, and takes back the TX frames it will never send
- * (TX_HW -> TX_FREE, counted in reclaimed). Buffers that files hold or
- * have queued stay theirs until close, which reclaims them as usual; the
- * buffers and the engine state are freed at module unload.
- *
- * Return: true if this call unplugged the device, false if already gone.
- */
-bool pgpdma_engine_unplug(struct pgpdma_dev *pd)
-{
-	struct pgpdma_buf *b, *next;
-	struct pgpdma_file *f;
-
-	spin_lock(&pd->lock);
-	if (pd->gone) {
-		spin_unlock(&pd->lock);
-		return false;
-	}
-	pd->gone = true;
-	list_for_each_entry(f, &pd->files, node)
-		wake_up_interruptible_poll(&f->rx_wq,
-					   EPOLLIN | EPOLLERR | EPOLLHUP);
-	spin_unlock(&pd->lock);
-	wake_up_interruptible_poll(&pd->tx_wq, EPOLLOUT | EPOLLERR | EPOLLHUP);
-
-	if (pd->eng_ops && pd->eng_ops->halt)
-		pd->eng_ops->halt(pd);
-
-	spin_lock(&pd->lock);
-	list_for_each_entry_safe(b, next, &pd->tx_queue, node) {
-		pgpdma_tx_recycle(pd, b);
-		pd->st.reclaimed++;
-	}
-	spin_unlock(&pd->lock);
-	pgpdma_wake_tx(pd);
-	return true;
-}
-
-/**
- * pgpdma_dev_gone() - has the device disappeared?
- * @pd: device
- *
- * Return: pd->gone, read under pd->lock.
- */
-bool pgpdma_dev_gone(struct pgpdma_dev *pd)
-{
-	bool ret;
-
-	spin_lock(&pd->lock);
-	ret = pd->gone;
-	spin_unlock(&pd->lock);
-	return ret;
-}
-
-/**
  * pgpdma_engine_kick() - tell the engine RX buffers or TX frames changed
  * @pd: device
  *
- * Does not sleep; may be called with pd->lock held.
+ * Does not sleep; may be called with pd->lock held. Callers run inside
+ * the device's SRCU guard (a file operation) or are the back-end itself,
+ * so a device seen present here is not halted before the kick returns.
  */
 void pgpdma_engine_kick(struct pgpdma_dev *pd)
 {
-	if (pd->eng_ops && pd->eng_ops->kick)
+	if (!READ_ONCE(pd->gone) && pd->eng_ops->kick)
 		pd->eng_ops->kick(pd);
 }
 

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * pgpdma - the narrow interface between the char-device core and a DMA
- * engine back-end (the emulated firmware engine today, a PCI card later).
+ * engine back-end (the emulated firmware engine, a PCI card).
+ *
+ * A back-end's probe sets its device's DMA mask and registers with
+ * pgpdma_register(); the core allocates the pool on that device, starts
+ * the engine and creates /dev/pgpdmaN. Its remove calls pgpdma_unregister().
  *
  * The core owns the buffers and their states. A back-end takes free RX
  * buffers, fills them and completes them as a frame; it fetches submitted
@@ -19,12 +23,13 @@
  * @name:   short name shown in /proc
  * @start:  set up and start the engine; buffers are allocated already
  * @stop:   stop the engine; it must not touch a buffer afterwards
- * @halt:   the device is gone (pgpdma_engine_unplug()): stop for good and
- *          touch no buffer afterwards, but keep the state that @get,
- *          @set, @inject, @kick and @show use until @stop; may sleep;
- *          called at most once; may be NULL
+ * @halt:   the device is gone (pgpdma_dev_lost()): stop for good and
+ *          touch no buffer afterwards (the pool is freed next), but keep
+ *          the state that @show uses until @stop; may sleep; called at
+ *          most once; may be NULL
  * @kick:   RX buffers became free or a TX frame was queued; may be called
- *          with pgpdma_dev.lock held, so it must not sleep
+ *          with pgpdma_dev.lock held, so it must not sleep; never called
+ *          once the device is gone
  * @get:    report settings (PGPDMA_IOC_ENGINE_GET); NULL = -EOPNOTSUPP
  * @set:    apply settings (PGPDMA_IOC_ENGINE_SET); NULL = -EOPNOTSUPP
  * @inject: queue a transition frame (PGPDMA_IOC_INJECT); NULL = -EOPNOTSUPP
@@ -42,12 +47,41 @@ struct pgpdma_engine_ops {
 	void (*show)(struct pgpdma_dev *pd, struct seq_file *m);
 };
 
+/**
+ * struct pgpdma_config - what a back-end asks of the core at registration
+ * @rx_count:  RX buffers (1..PGPDMA_MAX_COUNT)
+ * @tx_count:  TX buffers (1..PGPDMA_MAX_COUNT)
+ * @buf_size:  bytes per buffer, a multiple of 4 in 64..4 MiB
+ * @streaming: streaming DMA buffers instead of coherent ones
+ * @rx_hold_max: RX buffers one file may hold by default, 0 = half of
+ *             @rx_count (at least 1)
+ * @gen_mode:  engine mode at start (PGPDMA_ENG_*)
+ * @gen_rate_hz: generator rate at start
+ * @gen_frame_size: generator frame size at start
+ *
+ * The module parameters (cfgRxCount, ...) fill the numbers for every
+ * back-end; they are validated once at load.
+ */
+struct pgpdma_config {
+	u32 rx_count;
+	u32 tx_count;
+	u32 buf_size;
+	bool streaming;
+	u32 rx_hold_max;
+	u32 gen_mode;
+	u32 gen_rate_hz;
+	u32 gen_frame_size;
+};
+
 extern const struct pgpdma_engine_ops pgpdma_emu_ops;
 
-/* Core side, used by cdev.c and main.c. */
-int pgpdma_engine_start(struct pgpdma_dev *pd);
-void pgpdma_engine_stop(struct pgpdma_dev *pd);
-bool pgpdma_engine_unplug(struct pgpdma_dev *pd);
+/* Registration, for a back-end's probe and remove (core.c). */
+struct pgpdma_dev *pgpdma_register(struct device *parent,
+				   const struct pgpdma_engine_ops *ops,
+				   const struct pgpdma_config *cfg);
+void pgpdma_unregister(struct pgpdma_dev *pd);
+
+/* Core side, used by cdev.c, ioctl.c and stats.c. */
 bool pgpdma_dev_gone(struct pgpdma_dev *pd);
 void pgpdma_engine_kick(struct pgpdma_dev *pd);
 int pgpdma_engine_get(struct pgpdma_dev *pd, struct pgpdma_engine *cfg);

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pgpdma - PGP-style DMA ring driver with an emulated firmware engine.
+ * pgpdma - PGP-style DMA ring driver with an emulated firmware engine,
+ * on a char-device core that back-ends register with.
  *
- * Module init/exit, module parameters and their validation, instances.
+ * Module init/exit, module parameters and their validation.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/platform_device.h>
-#include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -66,10 +65,8 @@ module_param_named(cfgRxHoldMax, rx_hold_max, uint, 0444);
 MODULE_PARM_DESC(cfgRxHoldMax, "RX buffers one open file may hold at once through RX_READ, 0..cfgRxCount; 0 = half of cfgRxCount, at least 1 (default 0)");
 
 /* Set once at load, read-only afterwards. */
-struct class *pgpdma_class;
-static dev_t pgpdma_devt;
 static bool pgpdma_streaming;
-static struct pgpdma_dev *pgpdma_devs[PGPDMA_MAX_DEVS];
+struct pgpdma_config pgpdma_module_config;
 
 static int pgpdma_check_count(const char *name, unsigned int val)
 {
@@ -147,175 +144,45 @@ static int pgpdma_check_params(void)
 	return 0;
 }
 
-static void pgpdma_dev_destroy(struct pgpdma_dev *pd)
-{
-	pgpdma_stats_exit(pd);
-	device_destroy(pgpdma_class, pd->cdev.dev);
-	cdev_del(&pd->cdev);
-	pgpdma_engine_stop(pd);
-	pgpdma_pool_free(pd);
-	platform_device_unregister(pd->pdev);
-	kfree(pd);
-}
-
-static int pgpdma_dev_create(int instance)
-{
-	struct pgpdma_dev *pd;
-	dev_t devt = MKDEV(MAJOR(pgpdma_devt), instance);
-	int ret;
-
-	pd = kzalloc(sizeof(*pd), GFP_KERNEL);
-	if (!pd)
-		return -ENOMEM;
-	pd->instance = instance;
-	pd->streaming = pgpdma_streaming;
-	pd->rx_count = rx_count;
-	pd->tx_count = tx_count;
-	pd->buf_size = buf_size;
-	pd->stride = PAGE_ALIGN(buf_size);
-	pd->gen_mode = gen_mode;
-	pd->gen_rate_hz = gen_rate;
-	pd->gen_frame_size = gen_size;
-	pd->rx_hold_max = rx_hold_max ? rx_hold_max : max(rx_count / 2, 1U);
-	spin_lock_init(&pd->lock);
-	INIT_LIST_HEAD(&pd->rx_free);
-	INIT_LIST_HEAD(&pd->tx_free);
-	INIT_LIST_HEAD(&pd->tx_queue);
-	INIT_LIST_HEAD(&pd->files);
-	init_waitqueue_head(&pd->tx_wq);
-
-	pd->pdev = platform_device_register_simple(PGPDMA_NAME, instance,
-						   NULL, 0);
-	if (IS_ERR(pd->pdev)) {
-		ret = PTR_ERR(pd->pdev);
-		pr_err("pgpdma: cannot register platform device %d: %d\n",
-		       instance, ret);
-		goto err_free_pd;
-	}
-	pd->dma_dev = &pd->pdev->dev;
-	ret = dma_coerce_mask_and_coherent(pd->dma_dev, DMA_BIT_MASK(64));
-	if (ret)
-		ret = dma_coerce_mask_and_coherent(pd->dma_dev,
-						   DMA_BIT_MASK(32));
-	if (ret) {
-		pr_err("pgpdma: pgpdma%d: no usable DMA mask: %d\n", instance,
-		       ret);
-		goto err_unregister_pdev;
-	}
-
-	ret = pgpdma_pool_alloc(pd);
-	if (ret) {
-		pr_err("pgpdma: pgpdma%d: cannot allocate cfgRxCount=%u + cfgTxCount=%u buffers of %u bytes (cfgMode=%s)\n",
-		       instance, rx_count, tx_count, pd->stride, buf_mode);
-		goto err_unregister_pdev;
-	}
-
-	ret = pgpdma_engine_start(pd);
-	if (ret) {
-		pr_err("pgpdma: pgpdma%d: cannot start engine: %d\n", instance,
-		       ret);
-		goto err_free_pool;
-	}
-
-	cdev_init(&pd->cdev, &pgpdma_fops);
-	pd->cdev.owner = THIS_MODULE;
-	ret = cdev_add(&pd->cdev, devt, 1);
-	if (ret) {
-		pr_err("pgpdma: pgpdma%d: cdev_add failed: %d\n", instance,
-		       ret);
-		goto err_stop_engine;
-	}
-
-	pd->class_dev = device_create_with_groups(pgpdma_class, pd->dma_dev,
-						  devt, pd, pgpdma_attr_groups,
-						  PGPDMA_NAME "%d", instance);
-	if (IS_ERR(pd->class_dev)) {
-		ret = PTR_ERR(pd->class_dev);
-		pr_err("pgpdma: pgpdma%d: device_create failed: %d\n",
-		       instance, ret);
-		goto err_del_cdev;
-	}
-
-	ret = pgpdma_stats_init(pd);
-	if (ret) {
-		pr_err("pgpdma: pgpdma%d: cannot create /proc entry\n",
-		       instance);
-		goto err_destroy_device;
-	}
-
-	pgpdma_devs[instance] = pd;
-	return 0;
-
-err_destroy_device:
-	device_destroy(pgpdma_class, devt);
-err_del_cdev:
-	cdev_del(&pd->cdev);
-err_stop_engine:
-	pgpdma_engine_stop(pd);
-err_free_pool:
-	pgpdma_pool_free(pd);
-err_unregister_pdev:
-	platform_device_unregister(pd->pdev);
-err_free_pd:
-	kfree(pd);
-	return ret;
-}
-
 static int __init pgpdma_init(void)
 {
-	int ret, i;
+	int ret;
 
 	ret = pgpdma_check_params();
 	if (ret)
 		return ret;
+	pgpdma_module_config = (struct pgpdma_config) {
+		.rx_count	= rx_count,
+		.tx_count	= tx_count,
+		.buf_size	= buf_size,
+		.streaming	= pgpdma_streaming,
+		.rx_hold_max	= rx_hold_max,
+		.gen_mode	= gen_mode,
+		.gen_rate_hz	= gen_rate,
+		.gen_frame_size	= gen_size,
+	};
 
-	ret = alloc_chrdev_region(&pgpdma_devt, 0, dev_count, PGPDMA_NAME);
-	if (ret) {
-		pr_err("pgpdma: cannot allocate char device numbers: %d\n",
-		       ret);
+	ret = pgpdma_core_init();
+	if (ret)
 		return ret;
-	}
-
-	pgpdma_class = pgpdma_class_create(PGPDMA_NAME);
-	if (IS_ERR(pgpdma_class)) {
-		ret = PTR_ERR(pgpdma_class);
-		pr_err("pgpdma: cannot create class: %d\n", ret);
-		goto err_unregister_chrdev;
-	}
-	pgpdma_stats_setup();
-
-	for (i = 0; i < dev_count; i++) {
-		ret = pgpdma_dev_create(i);
-		if (ret)
-			goto err_destroy_devs;
-	}
+	ret = pgpdma_emu_devices_add(dev_count);
+	if (ret)
+		goto err_core_exit;
 
 	pr_info("pgpdma: %u device(s), %u RX + %u TX buffers of %u bytes each (%s)\n",
 		dev_count, rx_count, tx_count, buf_size,
 		pgpdma_streaming ? "streaming" : "coherent");
 	return 0;
 
-err_destroy_devs:
-	while (i--) {
-		pgpdma_dev_destroy(pgpdma_devs[i]);
-		pgpdma_devs[i] = NULL;
-	}
-	class_destroy(pgpdma_class);
-err_unregister_chrdev:
-	unregister_chrdev_region(pgpdma_devt, dev_count);
+err_core_exit:
+	pgpdma_core_exit();
 	return ret;
 }
 
 static void __exit pgpdma_exit(void)
 {
-	int i;
-
-	for (i = dev_count - 1; i >= 0; i--) {
-		pgpdma_dev_destroy(pgpdma_devs[i]);
-		pgpdma_devs[i] = NULL;
-	}
-	class_destroy(pgpdma_class);
-	unregister_chrdev_region(pgpdma_devt, dev_count);
+	pgpdma_emu_devices_remove();
+	pgpdma_core_exit();
 }
 
 module_init(pgpdma_init);

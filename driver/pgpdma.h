@@ -10,7 +10,9 @@
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/wait.h>
 #include <linux/fs.h>
 #include <linux/pgpdma.h>
@@ -20,6 +22,7 @@
 
 struct pgpdma_file;
 struct pgpdma_engine_ops;
+struct pgpdma_config;
 
 /**
  * struct pgpdma_buf - one DMA buffer of the pool
@@ -74,11 +77,20 @@ struct pgpdma_buf {
 /**
  * struct pgpdma_dev - one instance, /dev/pgpdmaN
  * @instance:  N
- * @pdev:      platform device giving us a DMA-capable struct device
- * @dma_dev:   &pdev->dev
+ * @dev:       the instance's device in class pgpdma (sysfs attributes live
+ *             here); its reference count keeps this structure alive until
+ *             the back-end has unregistered and the last file is closed
+ * @dma_dev:   the back-end's device (PCI function, emulator platform
+ *             device): its DMA mask and NUMA node apply to the pool
  * @cdev:      character device
- * @class_dev: device in class pgpdma (sysfs attributes live here)
  * @proc:      /proc/pgpdmaN
+ * @srcu:      guards every file operation against removal: an operation
+ *             that saw @gone clear runs to its end before the pool is
+ *             freed (pgpdma_dev_lost() waits for it)
+ * @files_mutex: serialises changes of @files with the removal's walk over
+ *             it (which sleeps); taken outside @lock
+ * @pool_freed: the DMA memory is gone (after pgpdma_dev_lost()); set once,
+ *             before the memory is freed, read under @lock
  * @streaming: streaming DMA buffers instead of coherent ones
  * @rx_count:  RX buffers
  * @tx_count:  TX buffers
@@ -96,29 +108,32 @@ struct pgpdma_buf {
  * @tx_free_n: length of @tx_free
  * @tx_queue:  complete TX frames submitted to the engine (TX_HW)
  * @tx_wq:     waiters for a free TX buffer
- * @files:     open files of this device
+ * @files:     open files of this device; changed under @files_mutex and
+ *             @lock both, walked under either
  * @dest_owner: file claiming each dest, or NULL
  * @dest_seq:  next sequence number of each dest
  * @st:        counters and state counts (reserved fields stay zero)
- * @gone:      the device disappeared (emulate_unplug): set once under @lock
- *             by pgpdma_engine_unplug() and never cleared; every file
- *             operation but release reads it under @lock where it would
- *             change state and fails with -ENODEV
+ * @gone:      the device disappeared (removal or emulate_unplug): set once
+ *             under @lock by pgpdma_dev_lost() and never cleared; every
+ *             file operation but release reads it inside @srcu and fails
+ *             with -ENODEV
  * @gen_mode:  engine mode at load (cfgGenMode)
  * @gen_rate_hz: generator rate at load (cfgGenRate)
  * @gen_frame_size: generator frame size at load (cfgGenSize)
  * @rx_hold_max: RX buffers one file may hold at once by default
  *             (cfgRxHoldMax, 0 there meaning half of @rx_count)
- * @eng_ops:   engine back-end
+ * @eng_ops:   engine back-end; NULL once it has unregistered
  * @eng:       back-end private data
  */
 struct pgpdma_dev {
 	int instance;
-	struct platform_device *pdev;
+	struct device dev;
 	struct device *dma_dev;
 	struct cdev cdev;
-	struct device *class_dev;
 	struct proc_dir_entry *proc;
+	struct srcu_struct srcu;
+	struct mutex files_mutex; /* membership of @files vs. removal */
+	bool pool_freed;
 	bool streaming;
 	u32 rx_count;
 	u32 tx_count;
@@ -164,11 +179,13 @@ struct pgpdma_dev {
  *            those of a call still in flight
  * @rx_hold_max: limit of @rx_held (PGPDMA_IOC_SET_RX_HOLD)
  * @rx_wq:    waiters for a frame in @rxq
+ * @mapping:  the file's address_space, whose mappings removal zaps
  *
- * All fields but @pd and @rx_wq are protected by pgpdma_dev.lock.
+ * All fields but @pd, @rx_wq and @mapping are protected by pgpdma_dev.lock.
  */
 struct pgpdma_file {
 	struct pgpdma_dev *pd;
+	struct address_space *mapping;
 	struct list_head node;
 	u64 mask[PGPDMA_DEST_MASK_WORDS];
 	struct list_head rxq;
@@ -188,12 +205,23 @@ static inline bool pgpdma_mask_has(const u64 *mask, u32 d)
 	return mask[d / 64] & (1ULL << (d % 64));
 }
 
-/* main.c */
-extern struct class *pgpdma_class;
+/* core.c */
+int pgpdma_core_init(void);
+void pgpdma_core_exit(void);
+bool pgpdma_dev_lost(struct pgpdma_dev *pd);
+
+/* main.c: the module parameters, as every back-end's settings */
+extern struct pgpdma_config pgpdma_module_config;
+
+/* emu_device.c */
+int pgpdma_emu_devices_add(unsigned int count);
+void pgpdma_emu_devices_remove(void);
 
 /* pool.c */
 int pgpdma_pool_alloc(struct pgpdma_dev *pd);
+void pgpdma_pool_free_dma(struct pgpdma_dev *pd);
 void pgpdma_pool_free(struct pgpdma_dev *pd);
+unsigned long pgpdma_buf_pfn(const struct pgpdma_buf *b, unsigned long i);
 void pgpdma_set_state(struct pgpdma_dev *pd, struct pgpdma_buf *b, u32 state);
 struct pgpdma_buf *pgpdma_list_take(struct list_head *list);
 void pgpdma_rx_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b);

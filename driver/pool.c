@@ -20,12 +20,22 @@ static enum dma_data_direction pgpdma_dir(const struct pgpdma_buf *b)
 	return b->rx ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
 }
 
+static void pgpdma_buf_free(struct pgpdma_dev *pd, struct pgpdma_buf *b);
+
 static int pgpdma_buf_alloc(struct pgpdma_dev *pd, struct pgpdma_buf *b)
 {
 	if (!pd->streaming) {
 		b->cpu = dma_alloc_coherent(pd->dma_dev, pd->stride, &b->dma,
 					    GFP_KERNEL | __GFP_NOWARN);
-		return b->cpu ? 0 : -ENOMEM;
+		if (!b->cpu)
+			return -ENOMEM;
+		/* The fault handler maps it page by page (mmap.c). */
+		if (!is_vmalloc_addr(b->cpu) && !virt_addr_valid(b->cpu)) {
+			dev_err(pd->dma_dev, "coherent DMA memory without struct pages here: use cfgMode=streaming\n");
+			pgpdma_buf_free(pd, b);
+			return -EOPNOTSUPP;
+		}
+		return 0;
 	}
 
 	b->page = alloc_pages_node(dev_to_node(pd->dma_dev),
@@ -72,19 +82,22 @@ static void pgpdma_bufs_free(struct pgpdma_dev *pd, struct pgpdma_buf *bufs,
 }
 
 static struct pgpdma_buf *pgpdma_bufs_alloc(struct pgpdma_dev *pd, u32 n,
-					    bool rx)
+					    bool rx, int *err)
 {
 	struct pgpdma_buf *bufs;
 	u32 i;
 
-	bufs = kvcalloc(n, sizeof(*bufs), GFP_KERNEL);
+	*err = -ENOMEM;
+	bufs = kvzalloc_node(array_size(n, sizeof(*bufs)), GFP_KERNEL,
+			     dev_to_node(pd->dma_dev));
 	if (!bufs)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		bufs[i].index = i;
 		bufs[i].rx = rx;
 		INIT_LIST_HEAD(&bufs[i].node);
-		if (pgpdma_buf_alloc(pd, &bufs[i])) {
+		*err = pgpdma_buf_alloc(pd, &bufs[i]);
+		if (*err) {
 			pgpdma_bufs_free(pd, bufs, i);
 			return NULL;
 		}
@@ -94,21 +107,24 @@ static struct pgpdma_buf *pgpdma_bufs_alloc(struct pgpdma_dev *pd, u32 n,
 
 /**
  * pgpdma_pool_alloc() - allocate all RX and TX buffers of an instance
- * @pd: device; rx_count, tx_count, buf_size, stride and streaming are set
+ * @pd: device; rx_count, tx_count, buf_size, stride and streaming are set,
+ *      and dma_dev's DMA mask (the back-end sets it before registering)
  *
  * All or nothing: on failure every buffer allocated so far is freed.
  * On success all RX buffers are RX_HW and all TX buffers TX_FREE.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or -EOPNOTSUPP (coherent memory the fault handler
+ * could not map).
  */
 int pgpdma_pool_alloc(struct pgpdma_dev *pd)
 {
+	int ret;
 	u32 i;
 
-	pd->rx = pgpdma_bufs_alloc(pd, pd->rx_count, true);
+	pd->rx = pgpdma_bufs_alloc(pd, pd->rx_count, true, &ret);
 	if (!pd->rx)
-		return -ENOMEM;
-	pd->tx = pgpdma_bufs_alloc(pd, pd->tx_count, false);
+		return ret;
+	pd->tx = pgpdma_bufs_alloc(pd, pd->tx_count, false, &ret);
 	if (!pd->tx)
 		goto err_free_rx;
 
@@ -131,12 +147,30 @@ int pgpdma_pool_alloc(struct pgpdma_dev *pd)
 err_free_rx:
 	pgpdma_bufs_free(pd, pd->rx, pd->rx_count);
 	pd->rx = NULL;
-	return -ENOMEM;
+	return ret;
 }
 
 /**
- * pgpdma_pool_free() - free every buffer of an instance
- * @pd: device; the engine is stopped and no file is open
+ * pgpdma_pool_free_dma() - free the DMA memory of every buffer
+ * @pd: device; the engine is halted, no mapping of the pool is left and
+ *      pd->pool_freed is set (or the pool was never handed out)
+ *
+ * The bookkeeping (states, lists, owners) stays, so files can still be
+ * closed and reclaimed; pgpdma_pool_free() frees it.
+ */
+void pgpdma_pool_free_dma(struct pgpdma_dev *pd)
+{
+	u32 i;
+
+	for (i = 0; pd->rx && i < pd->rx_count; i++)
+		pgpdma_buf_free(pd, &pd->rx[i]);
+	for (i = 0; pd->tx && i < pd->tx_count; i++)
+		pgpdma_buf_free(pd, &pd->tx[i]);
+}
+
+/**
+ * pgpdma_pool_free() - free the buffer bookkeeping of an instance
+ * @pd: device being released; its DMA memory is freed already
  */
 void pgpdma_pool_free(struct pgpdma_dev *pd)
 {
@@ -144,6 +178,23 @@ void pgpdma_pool_free(struct pgpdma_dev *pd)
 	pgpdma_bufs_free(pd, pd->rx, pd->rx_count);
 	pd->tx = NULL;
 	pd->rx = NULL;
+}
+
+/**
+ * pgpdma_buf_pfn() - page frame of page @i of a buffer, for the fault handler
+ * @b: buffer whose DMA memory is allocated
+ * @i: page index inside the buffer (below pgpdma_dev.stride / PAGE_SIZE)
+ *
+ * Return: the pfn; coherent memory may be remapped (an IOMMU), streaming
+ * and directly mapped coherent memory is physically contiguous.
+ */
+unsigned long pgpdma_buf_pfn(const struct pgpdma_buf *b, unsigned long i)
+{
+	const u8 *va = (const u8 *)b->cpu + (i << PAGE_SHIFT);
+
+	if (is_vmalloc_addr(va))
+		return vmalloc_to_pfn(va);
+	return page_to_pfn(virt_to_page(b->cpu)) + i;
 }
 
 /**
@@ -196,11 +247,14 @@ void pgpdma_rx_sync_for_cpu(struct pgpdma_dev *pd, struct pgpdma_buf *b)
 					DMA_FROM_DEVICE);
 }
 
-/* Give an RX buffer back to the device, which may write all of it. */
+/*
+ * Give an RX buffer back to the device, which may write all of it. Runs
+ * under pd->lock, which orders it against pool_freed.
+ */
 static void pgpdma_rx_sync_for_device(struct pgpdma_dev *pd,
 				      struct pgpdma_buf *b)
 {
-	if (pd->streaming)
+	if (pd->streaming && !pd->pool_freed)
 		dma_sync_single_for_device(pd->dma_dev, b->dma, pd->buf_size,
 					   DMA_FROM_DEVICE);
 }

@@ -131,11 +131,14 @@ static struct pgpdma_stat_attr pgpdma_stat_attrs[] = {
  * @buf: "1" (anything else is -EINVAL; there is no re-plug)
  * @count: bytes in @buf
  *
- * Emulates a surprise removal (a PCIe card pulled, its link lost): the
- * engine stops, every sleeper wakes, poll reports EPOLLERR | EPOLLHUP and
- * every operation on an open file but close fails with -ENODEV, as does
- * open(). Close reclaims buffers as usual; sysfs and /proc stay readable;
- * rmmod works once every file is closed. Writing 1 again does nothing.
+ * Emulates a surprise removal (a PCIe card pulled, its link lost) through
+ * the removal path itself, pgpdma_dev_lost(): the engine stops, every
+ * sleeper wakes, poll reports EPOLLERR | EPOLLHUP, every operation on an
+ * open file but close fails with -ENODEV, as does open(); every mapping
+ * of the pool is zapped (a later access gets SIGBUS) and its DMA memory
+ * freed. Close reclaims buffers as usual; sysfs and /proc stay readable
+ * until the device is removed (unbind, rmmod). Writing 1 again does
+ * nothing.
  *
  * Return: @count or -EINVAL.
  */
@@ -154,8 +157,8 @@ static ssize_t emulate_unplug_store(struct device *dev,
 		return ret;
 	if (val != 1)
 		return -EINVAL;
-	if (pgpdma_engine_unplug(pd))
-		dev_warn(dev, "emulated unplug: device gone, operations fail with ENODEV until rmmod\n");
+	if (pgpdma_dev_lost(pd))
+		dev_warn(dev, "emulated unplug: device gone, its pool freed; operations fail with ENODEV until it is removed\n");
 	return count;
 }
 static DEVICE_ATTR_WO(emulate_unplug);
@@ -225,7 +228,7 @@ static int pgpdma_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "open files       : %u\n", files);
 	seq_printf(m, "claimed dests    : %u\n", claimed);
 	seq_printf(m, "device           : %s\n",
-		   gone ? "gone (emulated unplug)" : "present");
+		   gone ? "gone (unplugged, pool freed)" : "present");
 	seq_puts(m, "\n---------- buffer states (count / high-watermark) ----------\n");
 	for (i = 0; i < PGPDMA_ST_COUNT; i++)
 		seq_printf(m, "%-17s: %u / %u\n", pgpdma_state_names[i],

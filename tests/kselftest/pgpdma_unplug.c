@@ -6,7 +6,8 @@
  * reloaded), so this binary has its own suite line (unplug). One test:
  * sleepers in RX_READ WAIT, TX_ACQUIRE WAIT, read(), write() and poll()
  * wake with ENODEV / EPOLLERR|EPOLLHUP; every ioctl, read, write and mmap
- * on an open file gives ENODEV, open() gives ENODEV; sysfs and /proc stay
+ * on an open file gives ENODEV, open() gives ENODEV; a touch of the old
+ * mapping gets SIGBUS and the pool's memory is back (MemFree); sysfs and /proc stay
  * readable and the engine stops; close takes every buffer back; rmmod
  * works; the module is then loaded again with the same parameters so the
  * tests after this one in the VM boot find a working device.
@@ -135,6 +136,8 @@ TEST_F_TIMEOUT(unplug, everything_fails_but_close, 60)
 	char buf[8192], params[512], cmd[700];
 	const char *ko;
 	long rec0, g0, g1, rxq_before;
+	long long mem0, mem1;
+	long long pool;
 	int fd2, fd3, i, n, rx_held, tx_held[64], ntx = 0, txc;
 	void *m;
 
@@ -187,7 +190,11 @@ TEST_F_TIMEOUT(unplug, everything_fails_but_close, 60)
 	for (i = 0; i < NSLEEPERS; i++)
 		EXPECT_EQ(0, sl[i].done) TH_LOG("sleeper %d did not block", i);
 
-	/* unplug */
+	/* unplug: the mapping was in use until now */
+	EXPECT_EQ(0, pg_probe_read(pg_rx_buf(d, (__u32)rx_held)));
+	EXPECT_EQ(0, pg_probe_read(pg_tx_buf(d, (__u32)tx_held[0])));
+	pool = (long long)info.map_size;
+	mem0 = pg_mem_free();
 	ASSERT_EQ(0, sysfs_write("emulate_unplug", "1"));
 	for (i = 0; i < NSLEEPERS; i++) {
 		int w;
@@ -231,7 +238,7 @@ TEST_F_TIMEOUT(unplug, everything_fails_but_close, 60)
 	EXPECT_EQ(-ENODEV, pg_engine_idle(d->fd));
 	EXPECT_EQ(-ENODEV, pg_inject(d->fd, PGPDMA_TR_ENABLE, DEST_MAIN));
 
-	/* read, write, mmap: ENODEV; the existing mapping stays valid */
+	/* read, write, mmap: ENODEV; the old mapping faults, the pool is freed */
 	EXPECT_EQ(-1, read(d->fd, buf, sizeof(buf)));
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(-1, write(d->fd, buf, 64));
@@ -241,7 +248,13 @@ TEST_F_TIMEOUT(unplug, everything_fails_but_close, 60)
 	EXPECT_EQ(ENODEV, errno);
 	if (m != MAP_FAILED)
 		munmap(m, d->map_len);
-	buf[0] = (char)pg_rx_buf(d, (__u32)rx_held)[0];
+	EXPECT_EQ(SIGBUS, pg_probe_read(pg_rx_buf(d, (__u32)rx_held)));
+	EXPECT_EQ(SIGBUS, pg_probe_read(pg_tx_buf(d, (__u32)tx_held[0])));
+	mem1 = pg_mem_free();
+	TH_LOG("MemFree %+lld KiB across the unplug (pool %lld KiB)",
+	       (mem1 - mem0) / 1024, pool / 1024);
+	EXPECT_LE(pool * 3 / 4, mem1 - mem0)
+		TH_LOG("the pool was not freed at the unplug");
 
 	/* open: ENODEV */
 	EXPECT_EQ(-1, pg_open(O_RDWR));

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -690,6 +691,59 @@ static inline int pg_read_file(const char *path, char *buf, size_t cap)
 	close(fd);
 	buf[tot] = 0;
 	return (int)tot;
+}
+
+/*
+ * Free memory in bytes, or -1: MemFree of /proc/meminfo plus the pages
+ * waiting on the per-CPU free lists (the "count:" lines of /proc/zoneinfo),
+ * which MemFree leaves out: a freed pool of small buffers lands there.
+ */
+static inline long long pg_mem_free(void)
+{
+	static char buf[1 << 16];
+	long long pcp = 0;
+	char *p;
+
+	if (pg_read_file("/proc/zoneinfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (p = buf; (p = strstr(p, " count: ")); p += 8)
+		pcp += strtoll(p + 8, NULL, 10);
+	if (pg_read_file("/proc/meminfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "MemFree:");
+	return p ? strtoll(p + 8, NULL, 10) * 1024 + pcp * 4096 : -1;
+}
+
+/*
+ * Read one byte at @p in this process, catching the fault a zapped
+ * mapping gives (a child would not do: pool mappings are VM_DONTCOPY).
+ * Returns 0 when the read worked, else the signal (SIGBUS, SIGSEGV).
+ */
+static sigjmp_buf pg_probe_jmp;
+static volatile sig_atomic_t pg_probe_sig;
+
+static void pg_probe_handler(int sig)
+{
+	pg_probe_sig = sig;
+	siglongjmp(pg_probe_jmp, 1);
+}
+
+static inline int pg_probe_read(const volatile uint8_t *p)
+{
+	struct sigaction sa, obus, osegv;
+	volatile uint8_t v;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = pg_probe_handler;
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	pg_probe_sig = 0;
+	if (!sigsetjmp(pg_probe_jmp, 1))
+		v = *p;
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	(void)v;
+	return pg_probe_sig;
 }
 
 /*
