@@ -9,6 +9,7 @@
 
 #include <linux/device.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/version.h>
 
 #ifndef RHEL_RELEASE_CODE
@@ -58,6 +59,14 @@ static inline void pgpdma_vm_flags_clear(struct vm_area_struct *vma,
 {
 	vma->vm_flags &= ~flags;
 }
+#endif
+
+/*
+ * PCI_IRQ_INTX: 6.8 renamed PCI_IRQ_LEGACY (gone in 6.10). A macro, so its
+ * presence is the feature.
+ */
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX	PCI_IRQ_LEGACY
 #endif
 
 #endif /* _PGPDMA_COMPAT_H */

@@ -72,6 +72,8 @@ static struct pgpdma_dev *pgpdma_dev_alloc(struct device *parent,
 	pd->gen_mode = cfg->gen_mode;
 	pd->gen_rate_hz = cfg->gen_rate_hz;
 	pd->gen_frame_size = cfg->gen_frame_size;
+	pd->mover = cfg->mover;
+	pd->mover_ctx = cfg->mover_ctx;
 	pd->rx_hold_max = cfg->rx_hold_max ? cfg->rx_hold_max :
 			  max(cfg->rx_count / 2, 1U);
 	spin_lock_init(&pd->lock);

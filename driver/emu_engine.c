@@ -40,6 +40,8 @@
  * @idle_wq:   ENGINE_SET waits here for @in_flight to clear
  * @next:      when the generator's next frame is due; kthread only (it
  *             restarts the schedule itself when it sees a new @epoch)
+ * @stage:     mover->chunk bytes where the kthread builds a piece of a
+ *             generated frame for the device to DMA (pgpdma_dev.mover set)
  *
  * @cfg, @running, @epoch, @produced, @inj*, @pulse_id, @evt_counter and
  * @in_flight are protected by pgpdma_dev.lock.
@@ -60,6 +62,7 @@ struct pgpdma_emu {
 	bool in_flight;
 	wait_queue_head_t idle_wq;
 	ktime_t next;
+	u8 *stage;
 };
 
 /* The frame in flight was completed or given up: release ENGINE_SET. */
@@ -167,25 +170,53 @@ static void pgpdma_emu_pattern(u8 *p, u32 from, u32 to)
 }
 
 /*
- * Fill @bufs with @len bytes: 32-byte header @hdr, then the payload.
- * HASH (@pattern false): word i is computed from the pulse ID, every
- * frame. PATTERN: the payload depends only on the offset inside the
- * buffer, so it is written once per buffer and from then on only the
- * header (and, in a buffer that held a header before, its first 32 bytes)
- * changes: like DMA, the engine costs the CPU (almost) nothing per byte.
+ * Bytes [@boff, @boff + @len) of one buffer of a frame into @p: the buffer
+ * starts at byte @fbase of the frame, @head says it is the first. HASH
+ * (@pattern false): the 32-byte header @hdr, then word i of the payload
+ * computed from the pulse ID. PATTERN: the header in the head buffer, the
+ * word at buffer offset o everywhere else pgpdma_payload_word(0, o / 4).
+ * @boff is a multiple of 4.
  */
-static void pgpdma_emu_fill(struct pgpdma_dev *pd, struct list_head *bufs,
-			    const __le32 *hdr, u64 pulse, u32 len, bool pattern)
+static void pgpdma_emu_gen_bytes(u8 *p, const __le32 *hdr, u64 pulse,
+				 bool head, u32 fbase, u32 boff, u32 len,
+				 bool pattern)
+{
+	u32 o, bo, fo, pw;
+	__le32 v;
+
+	for (o = 0; o < len; o += 4) {
+		bo = boff + o;
+		fo = fbase + bo;
+		pw = (fo - PGPDMA_TH_SIZE) / 4;
+		if (pattern)
+			v = head && bo < PGPDMA_TH_SIZE ? hdr[bo / 4] :
+			    cpu_to_le32(pgpdma_payload_word(0, bo / 4));
+		else
+			v = fo < PGPDMA_TH_SIZE ? hdr[fo / 4] :
+			    cpu_to_le32(pgpdma_payload_word(pulse, pw));
+		memcpy(p + o, &v, min(4U, len - o));
+	}
+}
+
+/*
+ * Fill @bufs with @len bytes by the CPU (the emulated card): 32-byte
+ * header @hdr, then the payload (pgpdma_emu_gen_bytes()). PATTERN: the
+ * payload depends only on the offset inside the buffer, so it is written
+ * once per buffer and from then on only the header (and, in a buffer that
+ * held a header before, its first 32 bytes) changes: like DMA, the engine
+ * costs the CPU (almost) nothing per byte.
+ */
+static void pgpdma_emu_fill_cpu(struct pgpdma_dev *pd, struct list_head *bufs,
+				const __le32 *hdr, u64 pulse, u32 len,
+				bool pattern)
 {
 	struct pgpdma_buf *b;
 	bool head = true;
-	u32 w = 0;
+	u32 fbase = 0;
 
 	list_for_each_entry(b, bufs, node) {
 		u32 chunk = min(len, pd->buf_size);
 		u8 *p = b->cpu;
-		u32 off;
-		__le32 v;
 
 		if (pattern) {
 			if (!b->pattern)
@@ -197,21 +228,47 @@ static void pgpdma_emu_fill(struct pgpdma_dev *pd, struct list_head *bufs,
 				pgpdma_emu_pattern(p, 0, PGPDMA_TH_SIZE);
 			b->pattern = true;
 		} else {
-			for (off = 0; off < chunk; off += 4, w++) {
-				u32 pw = w - PGPDMA_TH_SIZE / 4;
-
-				if (w < PGPDMA_TH_SIZE / 4)
-					v = hdr[w];
-				else
-					v = cpu_to_le32(pgpdma_payload_word(pulse, pw));
-				memcpy(p + off, &v, min(4U, chunk - off));
-			}
+			pgpdma_emu_gen_bytes(p, hdr, pulse, head, fbase, 0,
+					     chunk, false);
 			b->pattern = false;
 		}
 		b->size = chunk;
+		fbase += chunk;
 		len -= chunk;
 		head = false;
 	}
+}
+
+/*
+ * Fill @bufs with the same bytes through the device's DMA: each piece of
+ * at most mover->chunk bytes is built in @emu->stage and written by the
+ * device into the buffer. Return: 0 or the mover's error.
+ */
+static int pgpdma_emu_fill_dma(struct pgpdma_emu *emu, struct list_head *bufs,
+			       const __le32 *hdr, u64 pulse, u32 len,
+			       bool pattern)
+{
+	struct pgpdma_dev *pd = emu->pd;
+	const struct pgpdma_fw_mover *mv = pd->mover;
+	struct pgpdma_buf *b;
+	u32 fbase = 0, off, c;
+	bool head = true;
+	int ret = 0;
+
+	list_for_each_entry(b, bufs, node) {
+		b->size = min(len, pd->buf_size);
+		b->pattern = false;
+		for (off = 0; !ret && off < b->size; off += c) {
+			c = min(b->size - off, mv->chunk);
+			pgpdma_emu_gen_bytes(emu->stage, hdr, pulse, head,
+					     fbase, off, c, pattern);
+			ret = mv->write(pd, b, off, emu->stage, c);
+		}
+		fbase += b->size;
+		len -= b->size;
+		head = false;
+	}
+	return ret;
 }
 
 /* Emit one generated or injected frame of @len bytes. */
@@ -227,7 +284,7 @@ static void pgpdma_emu_frame(struct pgpdma_emu *emu,
 	__le32 hdr[PGPDMA_TH_SIZE / 4];
 	LIST_HEAD(bufs);
 	u64 pulse, step;
-	u32 evt;
+	u32 evt, err = 0;
 	bool ok;
 
 	ok = pgpdma_emu_get_bufs(emu, cfg->flags, epoch, n, &bufs);
@@ -280,9 +337,13 @@ static void pgpdma_emu_frame(struct pgpdma_emu *emu,
 		hdr[6] = cpu_to_le32(PGPDMA_TH_PAYLOAD_PATTERN);
 		hdr[7] = cpu_to_le32(pd->buf_size);
 	}
-	pgpdma_emu_fill(pd, &bufs, hdr, pulse & PGPDMA_TH_PULSE_ID_MASK, len,
-			pattern);
-	pgpdma_rx_complete(pd, &bufs, dest, 0);
+	pulse &= PGPDMA_TH_PULSE_ID_MASK;
+	if (pd->mover)
+		err = pgpdma_emu_fill_dma(emu, &bufs, hdr, pulse, len, pattern) ?
+		      PGPDMA_RXE_LINK : 0;
+	else
+		pgpdma_emu_fill_cpu(pd, &bufs, hdr, pulse, len, pattern);
+	pgpdma_rx_complete(pd, &bufs, dest, err);
 	pgpdma_emu_landed(emu);
 }
 
@@ -321,6 +382,30 @@ static void pgpdma_emu_gen_step(struct pgpdma_emu *emu,
 	spin_unlock(&pd->lock);
 }
 
+/*
+ * Copy @len bytes of TX buffer @tb from @toff into RX buffer @rb at @roff:
+ * by the CPU, or by the device's DMA in pieces of at most mover->chunk.
+ */
+static int pgpdma_emu_copy(struct pgpdma_dev *pd, struct pgpdma_buf *rb,
+			   u32 roff, struct pgpdma_buf *tb, u32 toff, u32 len)
+{
+	const struct pgpdma_fw_mover *mv = pd->mover;
+	int ret;
+	u32 c;
+
+	if (!mv) {
+		memcpy((u8 *)rb->cpu + roff, (u8 *)tb->cpu + toff, len);
+		return 0;
+	}
+	for (; len; len -= c, roff += c, toff += c) {
+		c = min(len, mv->chunk);
+		ret = mv->copy(pd, rb, roff, tb, toff, c);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Consume one submitted TX frame; in loopback mode deliver it to RX. */
 static void pgpdma_emu_tx(struct pgpdma_emu *emu,
 			  const struct pgpdma_engine *cfg, u32 epoch)
@@ -331,6 +416,7 @@ static void pgpdma_emu_tx(struct pgpdma_emu *emu,
 	LIST_HEAD(rx);
 	u32 len, left, dest = 0, roff, toff, c;
 	bool deliver;
+	int err = 0;
 
 	len = pgpdma_tx_fetch(pd, &tx, &dest);
 	if (!len)
@@ -368,13 +454,14 @@ static void pgpdma_emu_tx(struct pgpdma_emu *emu,
 					roff = 0;
 				}
 				c = min(tb->size - toff, rb->size - roff);
-				memcpy((u8 *)rb->cpu + roff,
-				       (u8 *)tb->cpu + toff, c);
+				if (!err)
+					err = pgpdma_emu_copy(pd, rb, roff, tb,
+							      toff, c);
 				roff += c;
 				toff += c;
 			}
 		}
-		pgpdma_rx_complete(pd, &rx, dest, 0);
+		pgpdma_rx_complete(pd, &rx, dest, err ? PGPDMA_RXE_LINK : 0);
 		pgpdma_emu_landed(emu);
 	}
 out:
@@ -524,6 +611,8 @@ static void pgpdma_emu_show(struct pgpdma_dev *pd, struct seq_file *m)
 	inj_n = emu->inj_n;
 	spin_unlock(&pd->lock);
 
+	seq_printf(m, "data path        : %s\n",
+		   pd->mover ? pd->mover->name : "CPU (emulated card)");
 	seq_printf(m, "engine mode      : %s\n", modes[cfg.mode]);
 	seq_printf(m, "engine running   : %u\n", running);
 	seq_printf(m, "backpressure     : %s\n",
@@ -552,6 +641,13 @@ static int pgpdma_emu_start(struct pgpdma_dev *pd)
 	emu = kzalloc(sizeof(*emu), GFP_KERNEL);
 	if (!emu)
 		return -ENOMEM;
+	if (pd->mover) {
+		emu->stage = kmalloc(pd->mover->chunk, GFP_KERNEL);
+		if (!emu->stage) {
+			kfree(emu);
+			return -ENOMEM;
+		}
+	}
 	emu->pd = pd;
 	init_waitqueue_head(&emu->wq);
 	init_waitqueue_head(&emu->idle_wq);
@@ -569,6 +665,7 @@ static int pgpdma_emu_start(struct pgpdma_dev *pd)
 		int ret = PTR_ERR(emu->thread);
 
 		pd->eng = NULL;
+		kfree(emu->stage);
 		kfree(emu);
 		return ret;
 	}
@@ -586,6 +683,8 @@ static void pgpdma_emu_halt(struct pgpdma_dev *pd)
 
 	if (!emu || !emu->thread)
 		return;
+	if (pd->mover)
+		pd->mover->halt(pd);
 	kthread_stop(emu->thread);
 	emu->thread = NULL;
 	spin_lock(&pd->lock);
@@ -599,9 +698,12 @@ static void pgpdma_emu_stop(struct pgpdma_dev *pd)
 
 	if (!emu)
 		return;
+	if (emu->thread && pd->mover)
+		pd->mover->halt(pd);
 	if (emu->thread)
 		kthread_stop(emu->thread);
 	pd->eng = NULL;
+	kfree(emu->stage);
 	kfree(emu);
 }
 

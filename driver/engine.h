@@ -58,6 +58,10 @@ struct pgpdma_engine_ops {
  * @gen_mode:  engine mode at start (PGPDMA_ENG_*)
  * @gen_rate_hz: generator rate at start
  * @gen_frame_size: generator frame size at start
+ * @mover:     how the firmware model (emu_engine.c, pgpdma_emu_ops) moves
+ *             frame bytes into RX buffers: NULL for the CPU (the emulated
+ *             card), else a device's DMA (struct pgpdma_fw_mover)
+ * @mover_ctx: the mover's private data
  *
  * The module parameters (cfgRxCount, ...) fill the numbers for every
  * back-end; they are validated once at load.
@@ -71,6 +75,36 @@ struct pgpdma_config {
 	u32 gen_mode;
 	u32 gen_rate_hz;
 	u32 gen_frame_size;
+	const struct pgpdma_fw_mover *mover;
+	void *mover_ctx;
+};
+
+/**
+ * struct pgpdma_fw_mover - a device's DMA as the firmware model's data path
+ * @name:  shown in /proc/pgpdmaN ("data path")
+ * @write: put @len bytes from kernel memory @src into RX buffer @dst at
+ *         byte @off, by the device's DMA
+ * @copy:  copy @len bytes of TX buffer @src from byte @soff into RX buffer
+ *         @dst at byte @doff, by the device's DMA in both directions
+ * @halt:  the firmware model is halting (pgpdma_dev_lost()): make a @write
+ *         or @copy in progress give up, and return once the device does
+ *         no more DMA; may sleep
+ * @chunk: the largest @len @write and @copy are called with
+ *
+ * @write and @copy are called from the firmware model's kthread only, with
+ * buffers it holds (RX taken, TX fetched) and ranges inside them; they may
+ * sleep and return 0 or a negative errno (the frame is then completed with
+ * PGPDMA_RXE_LINK and counted in rx_errors). The mover's private data is
+ * pgpdma_dev.mover_ctx.
+ */
+struct pgpdma_fw_mover {
+	const char *name;
+	int (*write)(struct pgpdma_dev *pd, struct pgpdma_buf *dst, u32 off,
+		     const void *src, u32 len);
+	int (*copy)(struct pgpdma_dev *pd, struct pgpdma_buf *dst, u32 doff,
+		    struct pgpdma_buf *src, u32 soff, u32 len);
+	void (*halt)(struct pgpdma_dev *pd);
+	u32 chunk;
 };
 
 extern const struct pgpdma_engine_ops pgpdma_emu_ops;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pgpdma - PGP-style DMA ring driver with an emulated firmware engine,
- * on a char-device core that back-ends register with.
+ * pgpdma - PGP-style DMA ring driver: the emulated card and the PCI
+ * back-end (QEMU's edu device) on one char-device core.
  *
  * Module init/exit, module parameters and their validation.
  */
@@ -168,12 +168,17 @@ static int __init pgpdma_init(void)
 	ret = pgpdma_emu_devices_add(dev_count);
 	if (ret)
 		goto err_core_exit;
+	ret = pgpdma_edu_init();
+	if (ret)
+		goto err_remove_emu;
 
 	pr_info("pgpdma: %u device(s), %u RX + %u TX buffers of %u bytes each (%s)\n",
 		dev_count, rx_count, tx_count, buf_size,
 		pgpdma_streaming ? "streaming" : "coherent");
 	return 0;
 
+err_remove_emu:
+	pgpdma_emu_devices_remove();
 err_core_exit:
 	pgpdma_core_exit();
 	return ret;
@@ -181,6 +186,7 @@ err_core_exit:
 
 static void __exit pgpdma_exit(void)
 {
+	pgpdma_edu_exit();
 	pgpdma_emu_devices_remove();
 	pgpdma_core_exit();
 }
@@ -188,6 +194,6 @@ static void __exit pgpdma_exit(void)
 module_init(pgpdma_init);
 module_exit(pgpdma_exit);
 
-MODULE_DESCRIPTION("PGP-style DMA ring driver with an emulated firmware engine");
+MODULE_DESCRIPTION("PGP-style DMA ring driver: emulated card and PCI back-end");
 MODULE_AUTHOR("pgpdma developers");
 MODULE_LICENSE("GPL");

@@ -22,6 +22,7 @@
 
 struct pgpdma_file;
 struct pgpdma_engine_ops;
+struct pgpdma_fw_mover;
 struct pgpdma_config;
 
 /**
@@ -122,6 +123,8 @@ struct pgpdma_buf {
  * @gen_frame_size: generator frame size at load (cfgGenSize)
  * @rx_hold_max: RX buffers one file may hold at once by default
  *             (cfgRxHoldMax, 0 there meaning half of @rx_count)
+ * @mover:     data path of the firmware model (struct pgpdma_config)
+ * @mover_ctx: its private data
  * @eng_ops:   engine back-end; NULL once it has unregistered
  * @eng:       back-end private data
  */
@@ -159,6 +162,8 @@ struct pgpdma_dev {
 	u32 gen_rate_hz;
 	u32 gen_frame_size;
 	u32 rx_hold_max;
+	const struct pgpdma_fw_mover *mover;
+	void *mover_ctx;
 	const struct pgpdma_engine_ops *eng_ops;
 	void *eng;
 };
@@ -216,6 +221,10 @@ extern struct pgpdma_config pgpdma_module_config;
 /* emu_device.c */
 int pgpdma_emu_devices_add(unsigned int count);
 void pgpdma_emu_devices_remove(void);
+
+/* edu_pci.c */
+int pgpdma_edu_init(void);
+void pgpdma_edu_exit(void);
 
 /* pool.c */
 int pgpdma_pool_alloc(struct pgpdma_dev *pd);

@@ -182,6 +182,7 @@ static void gen_run_flags(struct __test_metadata *_metadata, struct pg_dev *d,
 	};
 	size_t nb = (frame_size + d->info.buf_size - 1) / d->info.buf_size;
 
+	n = pg_scale(n);
 	ASSERT_EQ(0, pg_stats(d->fd, &before));
 	ASSERT_EQ(0, pg_engine_set(d->fd, PGPDMA_ENG_GENERATOR,
 				   PGPDMA_ENGF_LOSSLESS | flags,
@@ -286,6 +287,8 @@ TEST_F(gen, paced_rate)
 {
 	uint64_t t0 = pg_now_ns(), dt;
 
+	if (pg_slow_device())
+		SKIP(return, "the device cannot reach 500 Hz (pacing is the firmware model's, tested on the emulator)");
 	/* 100 frames at 500 Hz take about 200 ms */
 	gen_run(_metadata, &self->d, self->buf, self->cap, 128, 500, 100);
 	dt = pg_now_ns() - t0;
@@ -318,16 +321,17 @@ TEST_F(gen, stop_by_idle)
 TEST_F(gen, inject_during_generator)
 {
 	struct stream s = { .rg = RG, .frame_size = 96 };
+	unsigned long n = pg_scale(300);
 	int k;
 
 	ASSERT_EQ(0, pg_engine_set(self->d.fd, PGPDMA_ENG_GENERATOR, PGPDMA_ENGF_LOSSLESS,
-				   1000, 96, MYDEST, RG, 300));
+				   1000, 96, MYDEST, RG, n));
 	for (k = 0; k < 5; k++) {
 		pg_msleep(20);
 		ASSERT_EQ(0, pg_inject(self->d.fd, PGPDMA_TR_SLOW_UPDATE, MYDEST));
 	}
-	EXPECT_EQ(305, recv_n(_metadata, &self->d, &s, self->buf, self->cap, 305, 3000));
-	EXPECT_EQ(300ul, s.l1);
+	EXPECT_EQ((int)n + 5, recv_n(_metadata, &self->d, &s, self->buf, self->cap, n + 5, 3000));
+	EXPECT_EQ(n, s.l1);
 	EXPECT_EQ(5ul, s.transitions);
 	EXPECT_EQ(0, pg_engine_wait_stopped(self->d.fd, 2000));
 }
@@ -340,7 +344,7 @@ TEST_F_TIMEOUT(gen, random_bulk_batches, 120)
 {
 	const struct pgpdma_info *in = &self->d.info;
 	unsigned int seed = pg_seed();
-	unsigned long n = 4000, frames = 0;
+	unsigned long n = pg_scale(4000), frames = 0;
 	__u32 fs = 48, *held, nheld = 0;
 	struct pgpdma_rx_desc *dd;
 	struct pgpdma_stats before, after;

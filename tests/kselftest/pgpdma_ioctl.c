@@ -3,7 +3,7 @@
  * pgpdma ABI tests: every ioctl's success and failure paths, mmap bounds,
  * poll, O_NONBLOCK, copy read() sizing.
  *
- * Needs /dev/pgpdma0 (module loaded before the test).
+ * Needs /dev/pgpdma0 or $PGPDMA_DEV (module loaded before the test).
  */
 #include <sys/epoll.h>
 #include <sys/time.h>
@@ -62,7 +62,7 @@ TEST_F(dev, get_info)
 	EXPECT_EQ((__u32)PGPDMA_API_VERSION, i->api_version);
 	EXPECT_EQ(0u, i->flags & ~(__u32)(PGPDMA_INFO_COHERENT | PGPDMA_INFO_STREAMING));
 	EXPECT_TRUE(!!(i->flags & PGPDMA_INFO_COHERENT) ^ !!(i->flags & PGPDMA_INFO_STREAMING));
-	EXPECT_EQ(0u, i->instance);
+	EXPECT_EQ(pg_dev_instance(), i->instance);
 	EXPECT_LT(0u, i->rx_count);
 	EXPECT_LT(0u, i->tx_count);
 	EXPECT_LT(0u, i->buf_size);
@@ -831,9 +831,9 @@ TEST_F(dev, proc_and_sysfs_status)
 	char buf[8192];
 	int n;
 
-	n = pg_read_file("/proc/pgpdma0", buf, sizeof(buf));
+	n = pg_read_file(pg_proc_path(), buf, sizeof(buf));
 	if (n == -ENOENT)
-		TH_LOG("no /proc/pgpdma0 (status file elsewhere?)");
+		TH_LOG("no %s (status file elsewhere?)", pg_proc_path());
 	else
 		EXPECT_LT(0, n);
 	n = pg_read_file("/sys/module/pgpdma/parameters/cfgRxCount", buf, sizeof(buf));
@@ -919,7 +919,7 @@ static long sysfs_stat(const char *name)
 {
 	char path[160], buf[64];
 
-	snprintf(path, sizeof(path), "/sys/class/pgpdma/pgpdma0/%s", name);
+	snprintf(path, sizeof(path), "%s", pg_sysfs_path(name));
 	if (pg_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	return strtol(buf, NULL, 0);
@@ -954,7 +954,7 @@ TEST_F(dev, stats_sysfs_proc_agree)
 	ASSERT_LE(0, tx);
 	ASSERT_EQ(0, pg_stats(self->d.fd, &st));
 	if (sysfs_stat("rx_frames") < 0) {
-		TH_LOG("no /sys/class/pgpdma/pgpdma0/rx_frames: sysfs stats not checked");
+		TH_LOG("no %s: sysfs stats not checked", pg_sysfs_path("rx_frames"));
 	} else {
 		for (k = 0; k < PG_ARRAY_SIZE(names); k++) {
 			EXPECT_EQ((long)c[k], sysfs_stat(names[k])) {
@@ -969,7 +969,7 @@ TEST_F(dev, stats_sysfs_proc_agree)
 		EXPECT_EQ((long)self->d.info.rx_count, sysfs_stat("rx_count"));
 		EXPECT_EQ((long)self->d.info.buf_size, sysfs_stat("buf_size"));
 	}
-	ASSERT_LT(0, pg_read_file("/proc/pgpdma0", text, sizeof(text)));
+	ASSERT_LT(0, pg_read_file(pg_proc_path(), text, sizeof(text)));
 	snprintf(line, sizeof(line), "%llu", (unsigned long long)st.rx_frames);
 	EXPECT_NE(NULL, strstr(text, line));
 	EXPECT_NE(NULL, strstr(text, "rx frames")) {

@@ -241,7 +241,7 @@ TEST_F(lb, to_other_file_and_unclaimed)
 /* Many frames back to back: order kept, seq contiguous, every byte right. */
 TEST_F_TIMEOUT(lb, many_frames_in_order, 120)
 {
-	unsigned int seed = pg_seed(), k, n = 400;
+	unsigned int seed = pg_seed(), k, n = (unsigned int)pg_scale(400);
 	size_t maxlen = 3 * (size_t)self->d.info.buf_size;
 	__u64 last_seq = 0;
 	struct pg_frame f;

@@ -64,6 +64,55 @@ static inline const char *pg_dev_path(void)
  * skipped (KSFT_SKIP) before the harness starts.  The 6.1 harness would
  * still run a test body after SKIP() in its fixture setup.
  */
+/* N of /dev/pgpdmaN (the instance the tests run on). */
+static inline unsigned int pg_dev_instance(void)
+{
+	const char *p = pg_dev_path() + strlen(pg_dev_path());
+
+	while (p > pg_dev_path() && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	return (unsigned int)strtoul(p, NULL, 10);
+}
+
+/* /proc/pgpdmaN of the test's device (a static buffer). */
+static inline const char *pg_proc_path(void)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), "/proc/pgpdma%u", pg_dev_instance());
+	return path;
+}
+
+/* /sys/class/pgpdma/pgpdmaN/@attr of the test's device (a static buffer). */
+static inline const char *pg_sysfs_path(const char *attr)
+{
+	static char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/pgpdma/pgpdma%u/%s",
+		 pg_dev_instance(), attr);
+	return path;
+}
+
+/*
+ * PGPDMA_SLOW_DEVICE=1: the device moves each 2 KiB by two real DMA
+ * transfers of 100 ms each (QEMU's edu, suites tagged edu), so counts of
+ * frames a test pushes through it shrink 20-fold (at least 3 are kept,
+ * or @n if smaller): the same checks on fewer frames.
+ */
+static inline bool pg_slow_device(void)
+{
+	const char *e = getenv("PGPDMA_SLOW_DEVICE");
+
+	return e && *e && *e != '0';
+}
+
+static inline unsigned long pg_scale(unsigned long n)
+{
+	if (!pg_slow_device())
+		return n;
+	return n / 20 > 3 ? n / 20 : (n < 3 ? n : 3);
+}
+
 static void __attribute__((constructor)) pg_require_device(void)
 {
 	int i;
