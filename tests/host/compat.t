@@ -7,6 +7,7 @@
 #        vm_flags_set()/vm_flags_clear() exist (6fb1c04 keyed the vm_flags
 #        shim on class_create and wrote vm_flags directly there)
 #   6.4+: class_create(name) is a function, vm_flags_set() exists
+#   6.8+: PCI_IRQ_INTX (PCI_IRQ_LEGACY before; gone in 6.10)
 # plus RHEL 9.5 (a 5.14 kernel with the vm_flags backport).
 # The stand-ins hold only what compat.h touches; Debian packages no 6.3 or
 # RHEL kernel to build against for real.
@@ -18,15 +19,15 @@ compat=${PGPDMA_COMPAT_H:-$top/driver/compat.h}
 n=0
 fails=0
 
-# fake NAME VERSION_CODE CLASS(macro|function) VMFLAGS(writable|readonly) [RHEL]
+# fake NAME VERSION_CODE CLASS(macro|function) VMFLAGS(writable|readonly) INTX(legacy|intx) [RHEL]
 fake() {
 	local d=$W/$1/linux
 	mkdir -p "$d"
 	{
 		echo "#define LINUX_VERSION_CODE $2"
 		echo '#define KERNEL_VERSION(a, b, c) (((a) << 16) + ((b) << 8) + (c))'
-		if [ -n "${5:-}" ]; then
-			echo "#define RHEL_RELEASE_CODE $5"
+		if [ -n "${6:-}" ]; then
+			echo "#define RHEL_RELEASE_CODE $6"
 			echo '#define RHEL_RELEASE_VERSION(a, b) (((a) << 8) + (b))'
 		fi
 	} > "$d/version.h"
@@ -49,6 +50,11 @@ fake() {
 			echo 'void vm_flags_clear(struct vm_area_struct *vma, unsigned long f);'
 		fi
 	} > "$d/mm.h"
+	if [ "$5" = legacy ]; then
+		echo '#define PCI_IRQ_LEGACY (1 << 0)'
+	else
+		echo '#define PCI_IRQ_INTX (1 << 0)'
+	fi > "$d/pci.h"
 }
 
 cat > "$W/use.c" <<'EOF'
@@ -57,16 +63,16 @@ cat > "$W/use.c" <<'EOF'
 struct class *use(struct vm_area_struct *vma)
 {
 	pgpdma_vm_flags_set(vma, 1);
-	pgpdma_vm_flags_clear(vma, 2);
+	pgpdma_vm_flags_clear(vma, 2 | PCI_IRQ_INTX);
 	return pgpdma_class_create("pgpdma");
 }
 EOF
 cp "$compat" "$W/compat.h"
 
-fake k61 '((6 << 16) + (1 << 8) + 192)' macro writable
-fake k63 '((6 << 16) + (3 << 8) + 0)' macro readonly
-fake k612 '((6 << 16) + (12 << 8) + 118)' function readonly
-fake rhel95 '((5 << 16) + (14 << 8) + 0)' macro readonly '((9 << 8) + 5)'
+fake k61 '((6 << 16) + (1 << 8) + 192)' macro writable legacy
+fake k63 '((6 << 16) + (3 << 8) + 0)' macro readonly legacy
+fake k612 '((6 << 16) + (12 << 8) + 118)' function readonly intx
+fake rhel95 '((5 << 16) + (14 << 8) + 0)' macro readonly intx '((9 << 8) + 5)'
 
 echo "TAP version 13"
 echo "1..4"
