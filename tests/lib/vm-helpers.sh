@@ -4,7 +4,7 @@
 # scripts/vm-run puts this file at /tests/lib/vm-helpers.sh in the guest;
 # a test sources it with: . "${VM_HELPERS:-/tests/lib/vm-helpers.sh}"
 KO=${PGPDMA_KO:-/lib/modules/pgpdma.ko}
-DEV=/dev/pgpdma0
+DEV=${PGPDMA_DEV:-/dev/pgpdma0}
 PARAMS=/sys/module/pgpdma/parameters
 _tap_n=0
 _tap_fail=0
@@ -41,6 +41,22 @@ wait_dev() {
 	while [ $_i -lt 20 ]; do
 		if [ "$1" = present ]; then [ -c "$DEV" ] && return 0
 		else [ ! -e "$DEV" ] && return 0; fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# qemu_monitor CMD...: have the host run a QEMU monitor command (suites
+# tagged [edu-hotplug]: scripts/vm-monitor-relay reads this line)
+qemu_monitor() { echo "# @@@QEMU $*"; }
+
+# wait_path present|absent PATH SECONDS
+wait_path() {
+	_i=0
+	while [ $_i -lt $(($3 * 10)) ]; do
+		if [ "$1" = present ]; then [ -e "$2" ] && return 0
+		else [ ! -e "$2" ] && return 0; fi
 		sleep 0.1
 		_i=$((_i + 1))
 	done
