@@ -37,7 +37,9 @@
  * @evt_counter: event counter of the next frame
  * @in_flight: the kthread has committed to delivering a frame (its epoch
  *             checked) and has not completed it yet
- * @idle_wq:   ENGINE_SET waits here for @in_flight to clear
+ * @flight_epoch: the @epoch of the frame in flight
+ * @idle_wq:   ENGINE_SET waits here until no frame of older settings is
+ *             in flight
  * @next:      when the generator's next frame is due; kthread only (it
  *             restarts the schedule itself when it sees a new @epoch)
  * @stage:     mover->chunk bytes where the kthread builds a piece of a
@@ -60,6 +62,7 @@ struct pgpdma_emu {
 	u64 pulse_id;
 	u32 evt_counter;
 	bool in_flight;
+	u32 flight_epoch;
 	wait_queue_head_t idle_wq;
 	ktime_t next;
 	u8 *stage;
@@ -74,12 +77,17 @@ static void pgpdma_emu_landed(struct pgpdma_emu *emu)
 	wake_up(&emu->idle_wq);
 }
 
-static bool pgpdma_emu_settled(struct pgpdma_emu *emu)
+/*
+ * No frame of settings older than @epoch is in flight. Frames of @epoch
+ * itself do not count: on a slow device (edu) the next one is always in
+ * flight, and ENGINE_SET would wait for the whole run.
+ */
+static bool pgpdma_emu_settled(struct pgpdma_emu *emu, u32 epoch)
 {
 	bool ret;
 
 	spin_lock(&emu->pd->lock);
-	ret = !emu->in_flight;
+	ret = !emu->in_flight || emu->flight_epoch == epoch;
 	spin_unlock(&emu->pd->lock);
 	return ret;
 }
@@ -315,6 +323,7 @@ static void pgpdma_emu_frame(struct pgpdma_emu *emu,
 		pd->st.transitions++;
 	/* From here on ENGINE_SET waits until the frame is delivered. */
 	emu->in_flight = ok;
+	emu->flight_epoch = epoch;
 	spin_unlock(&pd->lock);
 
 	if (!ok) {
@@ -433,6 +442,7 @@ static void pgpdma_emu_tx(struct pgpdma_emu *emu,
 		spin_lock(&pd->lock);
 		deliver = emu->cfg.mode == PGPDMA_ENG_LOOPBACK;
 		emu->in_flight = deliver;
+		emu->flight_epoch = emu->epoch;
 		spin_unlock(&pd->lock);
 		if (!deliver) {
 			pgpdma_rx_abort(pd, &rx);
@@ -527,7 +537,7 @@ static int pgpdma_emu_set(struct pgpdma_dev *pd,
 			  const struct pgpdma_engine *cfg)
 {
 	struct pgpdma_emu *emu = pd->eng;
-	u32 i;
+	u32 i, epoch;
 
 	if (cfg->mode > PGPDMA_ENG_LOOPBACK ||
 	    cfg->flags & ~(PGPDMA_ENGF_LOSSLESS | PGPDMA_ENGF_PATTERN) ||
@@ -548,7 +558,7 @@ static int pgpdma_emu_set(struct pgpdma_dev *pd,
 	emu->cfg = *cfg;
 	emu->cfg.running = 0;
 	emu->running = cfg->mode != PGPDMA_ENG_IDLE;
-	emu->epoch++;
+	epoch = ++emu->epoch;
 	emu->produced = 0;
 	spin_unlock(&pd->lock);
 	wake_up(&emu->wq);
@@ -557,7 +567,7 @@ static int pgpdma_emu_set(struct pgpdma_dev *pd,
 	 * already committed to is delivered before we return; any other
 	 * sees the new epoch and is never delivered.
 	 */
-	wait_event(emu->idle_wq, pgpdma_emu_settled(emu));
+	wait_event(emu->idle_wq, pgpdma_emu_settled(emu, epoch));
 	return 0;
 }
 

@@ -296,6 +296,34 @@ TEST_F(gen, paced_rate)
 	TH_LOG("100 frames at 500 Hz took %llu ms", (unsigned long long)(dt / 1000000));
 }
 
+/*
+ * ENGINE_SET returns while the generator it started still runs: its stop
+ * barrier waits for frames of the old settings only. Before the fix it
+ * also waited for every frame of the new run whenever the next one was
+ * in flight by the time it looked, which on the edu device (400 ms per
+ * 4 KiB frame) was always: SET returned once all 5 frames were made. On
+ * the emulator 5 frames take microseconds, so there is nothing to see.
+ */
+TEST_F_TIMEOUT(gen, set_returns_while_generating, 60)
+{
+	const __u64 count = 5;
+	struct pgpdma_stats before, after;
+
+	if (!pg_slow_device())
+		SKIP(return, "needs frames slower than a wakeup (PGPDMA_SLOW_DEVICE)");
+	ASSERT_EQ(0, pg_stats(self->d.fd, &before));
+	ASSERT_EQ(0, pg_engine_set(self->d.fd, PGPDMA_ENG_GENERATOR, PGPDMA_ENGF_LOSSLESS,
+				   0, 4096, MYDEST, RG, count));
+	ASSERT_EQ(0, pg_stats(self->d.fd, &after));
+	EXPECT_GT(count, after.gen_frames - before.gen_frames) {
+		TH_LOG("ENGINE_SET returned after %llu of %llu frames",
+		       (unsigned long long)(after.gen_frames - before.gen_frames),
+		       (unsigned long long)count);
+	}
+	ASSERT_EQ(0, pg_engine_idle(self->d.fd));
+	EXPECT_LE(0, pg_drain(self->d.fd, 500));
+}
+
 TEST_F(gen, stop_by_idle)
 {
 	struct pgpdma_stats a, b;

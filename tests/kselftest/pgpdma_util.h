@@ -113,6 +113,12 @@ static inline unsigned long pg_scale(unsigned long n)
 	return n / 20 > 3 ? n / 20 : (n < 3 ? n : 3);
 }
 
+/* A time to wait for the engine: 30 times longer on a slow device. */
+static inline unsigned int pg_slow_ms(unsigned int ms)
+{
+	return pg_slow_device() ? ms * 30 : ms;
+}
+
 static void __attribute__((constructor)) pg_require_device(void)
 {
 	int i;
@@ -294,7 +300,7 @@ static inline int pg_loopback(int fd, __u32 flags)
 static inline __u64 pg_wait_counter(int fd, size_t off, __u64 target,
 				    unsigned int timeout_ms)
 {
-	uint64_t end = pg_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t end = pg_now_ns() + (uint64_t)pg_slow_ms(timeout_ms) * 1000000ull;
 	struct pgpdma_stats st;
 	__u64 v = 0;
 
@@ -311,7 +317,7 @@ static inline __u64 pg_wait_counter(int fd, size_t off, __u64 target,
 /* Wait until the generator stopped (running == 0); 0 or -ETIMEDOUT. */
 static inline int pg_engine_wait_stopped(int fd, unsigned int timeout_ms)
 {
-	uint64_t end = pg_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t end = pg_now_ns() + (uint64_t)pg_slow_ms(timeout_ms) * 1000000ull;
 	struct pgpdma_engine e;
 
 	for (;;) {
