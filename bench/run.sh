@@ -13,6 +13,9 @@
 #         size and queue depth, same filesystem), runs alternated
 #   pipe  pebbled on the .npy source: processing / archive / both
 #   e2e   generator -> driver -> pebbled -> archive in the VM, lossless
+#   pci   the PCI back-end (QEMU's edu device, real DMA + MSI) beside the
+#         emulated card in one boot: frames/s, interrupts per frame,
+#         latency from the firmware's timestamp to userspace (rx_bench lat)
 # Environment: BENCH_QUICK=1, BENCH_SKIP="rx e2e ..." (sections to skip),
 # KVER (kernel of the VM, default scripts/kernels.sh default).
 set -u
@@ -100,6 +103,32 @@ if ! skip rx; then
 	vm_rx a "cfgRxCount=1024 cfgSize=65536" 64 1024 65536 262144
 	say "rx: VM boot B (cfgRxCount=64 cfgSize=1048576)"
 	vm_rx b "cfgRxCount=64 cfgSize=1048576" 1048576 4194304
+fi
+
+# --- 1b. the PCI back-end beside the emulated card (VM, edu device) ------------
+if ! skip pci; then
+	say "pci: VM boot with QEMU's edu device (-icount shift=0,sleep=off)"
+	mkdir -p "$W/guest"
+	cat >"$W/guest/pci.sh" <<'EOF'
+#!/bin/sh
+# frames per point: the edu device moves 2 KiB per transfer pair, 100 ms each
+irqs() { awk '/pgpdma-edu/ { s = 0; for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i; print s; exit }' /proc/interrupts; }
+cd /tests
+for point in pgpdma0:4096:2000 pgpdma0:65536:500 pgpdma1:4096:10 pgpdma1:65536:2; do
+	dev=${point%%:*}; rest=${point#*:}; z=${rest%%:*}; n=${rest#*:}
+	i0=$(irqs)
+	./rx_bench lat -d /dev/$dev -n "$n" -z "$z" -T 600 | sed "s/^csv,lat,/csv,lat,$dev,/"
+	i1=$(irqs)
+	echo "csv,irq,$dev,$z,$n,$(( ${i1:-0} - ${i0:-0} ))"
+done
+EOF
+	chmod +x "$W/guest/pci.sh"
+	rm -rf "$W/vm-pci"
+	scripts/vm-run -q --kver "$KVER" --mem 512 --smp 1 --params "cfgRxCount=64 cfgSize=65536" \
+		--qemu "-device edu -icount shift=0,sleep=off" --timeout 900 \
+		--extra "$W/rx_bench" --out "$W/vm-pci" "$W/guest/pci.sh" >"$W/vm-pci.log" 2>&1 ||
+		say "vm-run pci failed (see $W/vm-pci.log)"
+	grep -h '^csv,lat,\|^csv,irq,' "$W/vm-pci"/*.tap | sed 's/^csv,//' >>"$CSV"
 fi
 
 # --- npy inputs ------------------------------------------------------------------

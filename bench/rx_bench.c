@@ -24,6 +24,15 @@
  *       i.e. at memcpy cost) except for bulk32h; its fill is part of the
  *       driver figure.
  *
+ *   rx_bench lat [-d DEV] -n FRAMES -z SIZE [-T TIMEOUT]
+ *       One frame at a time: the generator makes FRAMES frames of SIZE
+ *       bytes (lossless, rate 0) to dest 0, claimed here; each is taken with
+ *       RX_READ WAIT, its bytes read through the mapping, and returned.
+ *       Latency per frame = arrival in userspace (CLOCK_REALTIME) minus the
+ *       timestamp the firmware wrote into its timing header when it built
+ *       the frame, i.e. before the device moved it (on the edu device that
+ *       includes its DMA transfers, 100 ms each).
+ *
  *   rx_bench gen [-d DEV] -n FRAMES -z SIZE [-T TIMEOUT] [-a ARCHIVE_DIR]
  *       End-to-end helper: starts the generator (rate 0, lossless, pattern
  *       payload, FRAMES frames of SIZE bytes) while another process (pebbled) consumes, and
@@ -33,6 +42,7 @@
  * Output: CSV lines prefixed "csv," (the TAP file of vm-run keeps them):
  *   csv,rx,REP,SIZE,PATH,FRAMES,BYTES,SECONDS,FPS,GBPS,DROP_NOBUF,GEN_FRAMES,DEADTIME_NS
  *   csv,e2e,SIZE,FRAMES,BYTES,SECONDS,FPS,GBPS,DROP_NOBUF,GEN_FRAMES,DEADTIME_NS,RX_SECONDS
+ *   csv,lat,SIZE,FRAMES,SECONDS,FPS,LAT_MEDIAN_US,LAT_MAX_US,RX_ERRORS
  *   (SECONDS: generator start until the archive under -a DIR holds every
  *   frame; RX_SECONDS: until every RX buffer was back with the engine)
  */
@@ -423,11 +433,89 @@ static int cmd_gen(const char *dev, uint64_t frames, uint32_t size, double timeo
 	return t1 - t0 > timeout;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Firmware timestamp of a frame (timing header, EPICS epoch), Unix s. */
+static double th_time(const void *frame)
+{
+	const struct pgpdma_timing_header *th = frame;
+
+	return (double)th->seconds + PGPDMA_EPICS_EPOCH_OFFSET +
+	       (double)th->nanoseconds * 1e-9;
+}
+
+static double real_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmd_lat(const char *dev, uint64_t frames, uint32_t size, double timeout)
+{
+	struct pgpdma_rx_desc descs[PGPDMA_MAX_BATCH];
+	uint32_t idx[PGPDMA_MAX_BATCH];
+	struct pgpdma_stats s0, s1;
+	struct pgpdma_dev d;
+	double *lat, t0, t1;
+	uint64_t got = 0, sum = 0;
+	int ret, n, i;
+
+	lat = calloc(frames ? frames : 1, sizeof(*lat));
+	if (!lat)
+		die("calloc", ENOMEM);
+	ret = pgpdma_open(&d, dev, O_RDWR);
+	if (!ret)
+		ret = pgpdma_map(&d, 0);
+	if (!ret)
+		ret = pgpdma_dest_claim(&d, 0);
+	if (ret)
+		die(dev, ret);
+	snap(&d, &s0);
+	engine(&d, PGPDMA_ENG_GENERATOR, 0, size, frames);
+	t0 = now_s();
+	while (got < frames && now_s() - t0 < timeout) {
+		n = pgpdma_rx_read(&d, descs, PGPDMA_MAX_BATCH, PGPDMA_READ_WAIT);
+		if (n < 0)
+			die("rx_read", n);
+		for (i = 0; i < n; i++) {
+			const uint8_t *p = pgpdma_rx_buf(&d, descs[i].index);
+
+			if (descs[i].flags & PGPDMA_RXF_SOF && got < frames)
+				lat[got++] = real_s() - th_time(p);
+			sum += touch(p, descs[i].size);
+			idx[i] = descs[i].index;
+		}
+		ret = pgpdma_rx_return(&d, idx, (uint32_t)n);
+		if (ret)
+			die("rx_return", ret);
+	}
+	t1 = now_s();
+	snap(&d, &s1);
+	drain(&d, descs, idx);
+	qsort(lat, got, sizeof(*lat), cmp_double);
+	printf("csv,lat,%u,%llu,%.4f,%.3f,%.1f,%.1f,%llu\n", size,
+	       (unsigned long long)got, t1 - t0, (double)got / (t1 - t0),
+	       got ? lat[got / 2] * 1e6 : -1, got ? lat[got - 1] * 1e6 : -1,
+	       (unsigned long long)(s1.rx_errors - s0.rx_errors));
+	fprintf(stderr, "rx_bench: lat: checksum %llx\n", (unsigned long long)sum);
+	pgpdma_close(&d);
+	free(lat);
+	return got < frames;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: rx_bench matrix [-d DEV] [-t SEC] [-w WARMUP] [-r REPS] SIZE...\n"
-		"       rx_bench gen [-d DEV] -n FRAMES -z SIZE [-T TIMEOUT] [-a ARCHIVE_DIR]\n");
+		"       rx_bench gen [-d DEV] -n FRAMES -z SIZE [-T TIMEOUT] [-a ARCHIVE_DIR]\n"
+		"       rx_bench lat [-d DEV] -n FRAMES -z SIZE [-T TIMEOUT]\n");
 	exit(2);
 }
 
@@ -437,12 +525,13 @@ int main(int argc, char **argv)
 	double secs = 1.0, warm = 0.2, timeout = 120;
 	uint32_t sizes[MAX_SIZES], size = 1048576;
 	uint64_t frames = 100;
-	int reps = 3, nsizes = 0, opt, gen;
+	int reps = 3, nsizes = 0, opt, gen, lat;
 
 	if (argc < 2)
 		usage();
 	gen = !strcmp(argv[1], "gen");
-	if (!gen && strcmp(argv[1], "matrix"))
+	lat = !strcmp(argv[1], "lat");
+	if (!gen && !lat && strcmp(argv[1], "matrix"))
 		usage();
 	optind = 2;
 	while ((opt = getopt(argc, argv, "d:t:w:r:n:z:T:a:")) != -1) {
@@ -460,6 +549,8 @@ int main(int argc, char **argv)
 	}
 	if (gen)
 		return cmd_gen(dev, frames, size, timeout, archive);
+	if (lat)
+		return cmd_lat(dev, frames, size, timeout);
 	for (; optind < argc && nsizes < MAX_SIZES; optind++)
 		sizes[nsizes++] = (uint32_t)strtoul(argv[optind], NULL, 0);
 	if (!nsizes || secs <= 0 || reps < 1)
