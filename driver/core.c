@@ -81,6 +81,7 @@ static struct pgpdma_dev *pgpdma_dev_alloc(struct device *parent,
 	INIT_LIST_HEAD(&pd->rx_free);
 	INIT_LIST_HEAD(&pd->tx_free);
 	INIT_LIST_HEAD(&pd->tx_queue);
+	INIT_LIST_HEAD(&pd->rx_partial);
 	INIT_LIST_HEAD(&pd->files);
 	init_waitqueue_head(&pd->tx_wq);
 
@@ -249,6 +250,10 @@ bool pgpdma_dev_lost(struct pgpdma_dev *pd)
 		pgpdma_tx_recycle(pd, b);
 		pd->st.reclaimed++;
 	}
+	/* a frame the back-end had half completed */
+	list_for_each_entry_safe(b, next, &pd->rx_partial, node)
+		pgpdma_rx_recycle(pd, b);
+	pd->rx_partial_n = 0;
 	pd->pool_freed = true;
 	spin_unlock(&pd->lock);
 	pgpdma_wake_tx(pd);

@@ -140,6 +140,7 @@ int pgpdma_rx_take(struct pgpdma_dev *pd, u32 n, struct list_head *out)
 		if (!b)
 			break;
 		list_move_tail(&b->node, out);
+		b->posted = true;
 		pd->rx_free_n--;
 	}
 	spin_unlock(&pd->lock);
@@ -165,61 +166,47 @@ void pgpdma_rx_abort(struct pgpdma_dev *pd, struct list_head *bufs)
 	spin_unlock(&pd->lock);
 }
 
-/**
- * pgpdma_rx_complete() - complete a filled frame
- * @pd: device
- * @bufs: buffers of the frame in order, each with ->size set; emptied
- * @dest: destination of the frame
- * @error: PGPDMA_RXE_* bits for the frame
- *
- * Assigns the dest's next sequence number and the SOF/CONT flags and
- * queues the frame to the file claiming @dest, or recycles it and counts
- * rx_drop_unclaimed when nobody claims it.
+/*
+ * Hand the frame in pd->rx_partial to the file claiming its dest, or
+ * recycle it (rx_drop_unclaimed). Caller holds pd->lock; returns whether
+ * the engine should be kicked (buffers went back to it).
  */
-void pgpdma_rx_complete(struct pgpdma_dev *pd, struct list_head *bufs,
-			u32 dest, u32 error)
+static bool pgpdma_rx_deliver_locked(struct pgpdma_dev *pd)
 {
-	struct pgpdma_buf *b, *next, *head = NULL;
+	u32 dest = pd->rx_partial_dest, error = pd->rx_partial_error;
+	u32 nbufs = pd->rx_partial_n, len = 0;
+	struct pgpdma_buf *b, *next, *head;
 	struct pgpdma_file *f;
-	u32 nbufs = 0, len = 0;
 	u64 seq;
 
-	list_for_each_entry(b, bufs, node) {
-		nbufs++;
-		len += b->size;
-	}
-
-	spin_lock(&pd->lock);
+	lockdep_assert_held(&pd->lock);
+	pd->rx_partial_n = 0;
+	pd->rx_partial_error = 0;
 	seq = pd->dest_seq[dest]++;
 	f = pd->dest_owner[dest];
 	if (!f) {
-		list_for_each_entry_safe(b, next, bufs, node)
+		list_for_each_entry_safe(b, next, &pd->rx_partial, node)
 			pgpdma_rx_recycle(pd, b);
 		pd->st.rx_drop_unclaimed++;
-		spin_unlock(&pd->lock);
-		pgpdma_engine_kick(pd);
-		return;
+		return true;
 	}
-	list_for_each_entry_safe(b, next, bufs, node) {
-		b->flags = 0;
-		if (!head) {
-			head = b;
-			b->flags |= PGPDMA_RXF_SOF;
-			b->nbufs = nbufs;
-			b->frame_len = len;
-		} else {
-			b->nbufs = 0;
-			b->frame_len = 0;
-		}
-		if (!list_is_last(&b->node, bufs))
-			b->flags |= PGPDMA_RXF_CONT;
+	head = list_first_entry(&pd->rx_partial, struct pgpdma_buf, node);
+	list_for_each_entry(b, &pd->rx_partial, node) {
+		len += b->size;
+		b->flags = list_is_last(&b->node, &pd->rx_partial) ?
+			   0 : PGPDMA_RXF_CONT;
+		b->nbufs = 0;
+		b->frame_len = 0;
 		b->dest = dest;
 		b->error = error;
 		b->seq = seq;
 		b->owner = f;
 		pgpdma_set_state(pd, b, PGPDMA_ST_RX_QUEUED);
 	}
-	list_splice_tail_init(bufs, &f->rxq);
+	head->flags |= PGPDMA_RXF_SOF;
+	head->nbufs = nbufs;
+	head->frame_len = len;
+	list_splice_tail_init(&pd->rx_partial, &f->rxq);
 	f->rxq_frames++;
 	pd->st.rx_frames++;
 	pd->st.rx_bytes += len;
@@ -229,7 +216,126 @@ void pgpdma_rx_complete(struct pgpdma_dev *pd, struct list_head *bufs,
 	if (error)
 		pd->st.rx_errors++;
 	pgpdma_wake_rx(f);
+	return false;
+}
+
+/* Why a completion is refused, or NULL. Caller holds pd->lock. */
+static const char *pgpdma_rx_completion_bad(struct pgpdma_dev *pd,
+					    const struct pgpdma_rx_completion *c)
+{
+	if (c->index >= pd->rx_count)
+		return "index out of range";
+	if (!pd->rx[c->index].posted)
+		return "buffer not posted to the device";
+	if (c->size > pd->buf_size)
+		return "size larger than the buffer";
+	if (c->dest >= PGPDMA_MAX_DEST)
+		return "dest out of range";
+	if (pd->rx_partial_n && c->dest != pd->rx_partial_dest)
+		return "dest changed inside a frame";
+	if (c->flags & ~PGPDMA_RXF_CONT)
+		return "unknown flags";
+	return NULL;
+}
+
+/*
+ * One completion, pd->lock held. A refused one gives its buffer (if it
+ * names one the device holds) and the frame it was part of back to the
+ * free list and is counted in rx_bad_completion. Returns 0 or -EINVAL;
+ * sets *@kick when buffers went back to the engine.
+ */
+static int pgpdma_rx_complete_locked(struct pgpdma_dev *pd,
+				     const struct pgpdma_rx_completion *c,
+				     bool *kick)
+{
+	const char *why = pgpdma_rx_completion_bad(pd, c);
+	struct pgpdma_buf *b, *next;
+
+	lockdep_assert_held(&pd->lock);
+	if (why) {
+		pd->st.rx_bad_completion++;
+		dev_warn_ratelimited(&pd->dev, "refused RX completion (index %u size %u flags %#x dest %u): %s\n",
+				     c->index, c->size, c->flags, c->dest, why);
+		if (c->index < pd->rx_count && pd->rx[c->index].posted)
+			pgpdma_rx_recycle(pd, &pd->rx[c->index]);
+		list_for_each_entry_safe(b, next, &pd->rx_partial, node)
+			pgpdma_rx_recycle(pd, b);
+		pd->rx_partial_n = 0;
+		pd->rx_partial_error = 0;
+		*kick = true;
+		return -EINVAL;
+	}
+	b = &pd->rx[c->index];
+	b->posted = false;
+	b->size = c->size;
+	list_move_tail(&b->node, &pd->rx_partial);
+	pd->rx_partial_n++;
+	pd->rx_partial_dest = c->dest;
+	pd->rx_partial_error |= c->error;
+	if (!(c->flags & PGPDMA_RXF_CONT) && pgpdma_rx_deliver_locked(pd))
+		*kick = true;
+	return 0;
+}
+
+/**
+ * pgpdma_rx_complete_one() - the device completed one RX buffer
+ * @pd: device
+ * @c: what the device reported, not yet trusted
+ *
+ * The hardware-shaped completion: a back-end reads its device's
+ * completion descriptors and reports each, in order. The buffer must be
+ * one the back-end took (pgpdma_rx_take()) and not completed since, its
+ * size within the buffer, its dest in range and the same throughout a
+ * frame. A frame ends with a completion without PGPDMA_RXF_CONT and then
+ * gets its sequence number and the SOF/CONT flags and is queued to the
+ * file claiming its dest, or recycled (rx_drop_unclaimed) when nobody
+ * does. A refused completion is counted in rx_bad_completion and never
+ * changes the state of a buffer the device does not hold.
+ *
+ * Return: 0, or -EINVAL for a refused completion.
+ */
+int pgpdma_rx_complete_one(struct pgpdma_dev *pd,
+			   const struct pgpdma_rx_completion *c)
+{
+	bool kick = false;
+	int ret;
+
+	spin_lock(&pd->lock);
+	ret = pgpdma_rx_complete_locked(pd, c, &kick);
 	spin_unlock(&pd->lock);
+	if (kick)
+		pgpdma_engine_kick(pd);
+	return ret;
+}
+
+/**
+ * pgpdma_rx_complete() - complete a filled frame
+ * @pd: device
+ * @bufs: buffers of the frame in order, each with ->size set; emptied
+ * @dest: destination of the frame
+ * @error: PGPDMA_RXE_* bits for the frame
+ *
+ * For a back-end that holds the buffers themselves (the firmware model):
+ * one pgpdma_rx_complete_one() per buffer under one hold of the lock, so
+ * the same checks apply.
+ */
+void pgpdma_rx_complete(struct pgpdma_dev *pd, struct list_head *bufs,
+			u32 dest, u32 error)
+{
+	struct pgpdma_rx_completion c = { .dest = dest, .error = error };
+	struct pgpdma_buf *b, *next;
+	bool kick = false;
+
+	spin_lock(&pd->lock);
+	list_for_each_entry_safe(b, next, bufs, node) {
+		c.index = b->index;
+		c.size = b->size;
+		c.flags = list_is_last(&b->node, bufs) ? 0 : PGPDMA_RXF_CONT;
+		pgpdma_rx_complete_locked(pd, &c, &kick);
+	}
+	spin_unlock(&pd->lock);
+	if (kick)
+		pgpdma_engine_kick(pd);
 }
 
 /**

@@ -132,6 +132,27 @@ int pgpdma_rx_take(struct pgpdma_dev *pd, u32 n, struct list_head *out);
 void pgpdma_rx_abort(struct pgpdma_dev *pd, struct list_head *bufs);
 void pgpdma_rx_complete(struct pgpdma_dev *pd, struct list_head *bufs,
 			u32 dest, u32 error);
+
+/**
+ * struct pgpdma_rx_completion - what a device reports for one RX buffer
+ * @index: the RX buffer (pgpdma_buf.index of a buffer the back-end took)
+ * @size:  bytes the device wrote into it
+ * @flags: PGPDMA_RXF_CONT when the frame goes on in the next completion
+ * @dest:  destination of the frame (the same in each of its completions)
+ * @error: PGPDMA_RXE_* bits
+ *
+ * Values read from a device's descriptors, not yet trusted.
+ */
+struct pgpdma_rx_completion {
+	u32 index;
+	u32 size;
+	u32 flags;
+	u32 dest;
+	u32 error;
+};
+
+int pgpdma_rx_complete_one(struct pgpdma_dev *pd,
+			   const struct pgpdma_rx_completion *c);
 void pgpdma_rx_drop_nobuf(struct pgpdma_dev *pd, u32 dest);
 void pgpdma_eng_count(struct pgpdma_dev *pd, u64 *counter, u64 add);
 bool pgpdma_tx_pending(struct pgpdma_dev *pd);

@@ -48,6 +48,8 @@ struct pgpdma_config;
  * @seq:      per-destination sequence number of the frame
  * @rx:       an RX buffer (DMA_FROM_DEVICE), else TX (DMA_TO_DEVICE)
  * @mark:     scratch flag for duplicate detection, only set under the lock
+ * @posted:   the back-end holds it to fill (pgpdma_rx_take() until its
+ *            completion or abort): the only RX buffers a completion may name
  * @pattern:  the emulated engine's PATTERN payload is in place (bytes 32
  *            up to the end); touched only by the engine while it holds the
  *            buffer (taken, not yet completed)
@@ -72,6 +74,7 @@ struct pgpdma_buf {
 	u64 seq;
 	bool rx;
 	bool mark;
+	bool posted;
 	bool pattern;
 };
 
@@ -100,7 +103,8 @@ struct pgpdma_buf {
  * @rx:        RX buffer array
  * @tx:        TX buffer array
  * @lock:      protects buffer states and lists, all counters in @st,
- *             @rx_free_n, @tx_free_n, @dest_owner, @dest_seq, @files,
+ *             @rx_free_n, @tx_free_n, @rx_partial*, @dest_owner, @dest_seq,
+ *             @files,
  *             @gone, every pgpdma_file's queue and chain, and the
  *             engine's settings (see emu_engine.c)
  * @rx_free:   RX_HW buffers the engine may fill
@@ -108,6 +112,11 @@ struct pgpdma_buf {
  * @tx_free:   TX_FREE buffers
  * @tx_free_n: length of @tx_free
  * @tx_queue:  complete TX frames submitted to the engine (TX_HW)
+ * @rx_partial: buffers of the frame the back-end is completing (their
+ *             completions had PGPDMA_RXF_CONT), in order
+ * @rx_partial_n: buffers in @rx_partial
+ * @rx_partial_dest: dest of that frame
+ * @rx_partial_error: PGPDMA_RXE_* bits gathered over it
  * @tx_wq:     waiters for a free TX buffer
  * @files:     open files of this device; changed under @files_mutex and
  *             @lock both, walked under either
@@ -151,6 +160,10 @@ struct pgpdma_dev {
 	struct list_head tx_free;
 	u32 tx_free_n;
 	struct list_head tx_queue;
+	struct list_head rx_partial;
+	u32 rx_partial_n;
+	u32 rx_partial_dest;
+	u32 rx_partial_error;
 	wait_queue_head_t tx_wq;
 	struct list_head files;
 	struct pgpdma_file *dest_owner[PGPDMA_MAX_DEST];

@@ -303,6 +303,7 @@ void pgpdma_rx_recycle(struct pgpdma_dev *pd, struct pgpdma_buf *b)
 	pgpdma_rx_sync_for_device(pd, b);
 	b->owner = NULL;
 	b->mark = false;
+	b->posted = false;
 	if (b->state != PGPDMA_ST_RX_HW)
 		pgpdma_set_state(pd, b, PGPDMA_ST_RX_HW);
 	list_move_tail(&b->node, &pd->rx_free);

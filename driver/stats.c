@@ -105,6 +105,7 @@ static struct pgpdma_stat_attr pgpdma_stat_attrs[] = {
 	PGPDMA_STAT(rx_drop_fault),
 	PGPDMA_STAT(rx_hold_limited),
 	PGPDMA_STAT(tx_drop_oversize),
+	PGPDMA_STAT(rx_bad_completion),
 	PGPDMA_STATE(state_rx_hw, PGPDMA_ST_RX_HW),
 	PGPDMA_STATE(state_rx_queued, PGPDMA_ST_RX_QUEUED),
 	PGPDMA_STATE(state_rx_user, PGPDMA_ST_RX_USER),
@@ -254,6 +255,7 @@ static int pgpdma_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "rx drop fault    : %llu\n", st.rx_drop_fault);
 	seq_printf(m, "rx hold limited  : %llu\n", st.rx_hold_limited);
 	seq_printf(m, "tx drop oversize : %llu\n", st.tx_drop_oversize);
+	seq_printf(m, "rx bad completion: %llu\n", st.rx_bad_completion);
 	seq_puts(m, "\n---------- engine ----------\n");
 	pgpdma_engine_show(pd, m);
 	return 0;

@@ -187,7 +187,7 @@ static int cmd_info(void)
 
 static json_t *stats_json(const struct pgpdma_stats *s)
 {
-	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			      "rx_frames", (json_int_t)s->rx_frames,
 			      "rx_bytes", (json_int_t)s->rx_bytes,
 			      "rx_buffers", (json_int_t)s->rx_buffers,
@@ -207,7 +207,8 @@ static json_t *stats_json(const struct pgpdma_stats *s)
 			      "transitions", (json_int_t)s->transitions,
 			      "rx_drop_fault", (json_int_t)s->rx_drop_fault,
 			      "rx_hold_limited", (json_int_t)s->rx_hold_limited,
-			      "tx_drop_oversize", (json_int_t)s->tx_drop_oversize);
+			      "tx_drop_oversize", (json_int_t)s->tx_drop_oversize,
+			      "rx_bad_completion", (json_int_t)s->rx_bad_completion);
 	json_t *st = json_object(), *hwm = json_object();
 	unsigned int k;
 
@@ -230,11 +231,11 @@ static void stats_text(const struct pgpdma_stats *s)
 	       (uint64_t)s->rx_cont_frames, (uint64_t)s->rx_errors);
 	printf("drop nobuf %" PRIu64 "  unclaimed %" PRIu64 "  fault %" PRIu64
 	       "  tx_oversize %" PRIu64 "  deadtime %" PRIu64 " ns in %" PRIu64
-	       " waits  hold_limited %" PRIu64 "\n",
+	       " waits  hold_limited %" PRIu64 "  bad_completion %" PRIu64 "\n",
 	       (uint64_t)s->rx_drop_nobuf, (uint64_t)s->rx_drop_unclaimed,
 	       (uint64_t)s->rx_drop_fault, (uint64_t)s->tx_drop_oversize,
 	       (uint64_t)s->deadtime_ns, (uint64_t)s->deadtime_events,
-	       (uint64_t)s->rx_hold_limited);
+	       (uint64_t)s->rx_hold_limited, (uint64_t)s->rx_bad_completion);
 	printf("tx   frames %" PRIu64 "  bytes %" PRIu64 "  buffers %" PRIu64 "\n",
 	       (uint64_t)s->tx_frames, (uint64_t)s->tx_bytes, (uint64_t)s->tx_buffers);
 	printf("user reads %" PRIu64 "  returns %" PRIu64 "  reclaimed %" PRIu64

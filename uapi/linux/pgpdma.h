@@ -440,7 +440,10 @@ struct pgpdma_stats {
 	__u64 rx_drop_fault;		/* frames dropped: RX_READ could not copy out */
 	__u64 rx_hold_limited;		/* RX_READs cut short by a file's hold limit */
 	__u64 tx_drop_oversize;		/* TX frames dropped: longer than max_frame */
-	__u64 reserved[4];
+	__u64 rx_bad_completion;	/* completions the device reported that the */
+					/* driver refused (index not posted, size, */
+					/* dest), each with the frame it was in */
+	__u64 reserved[3];
 	__u32 state[PGPDMA_STATE_SLOTS];
 	__u32 state_hwm[PGPDMA_STATE_SLOTS];
 };
