@@ -42,19 +42,11 @@ static int report(const char *knob, const char *fmt, ...)
 {
 	char buf[96];
 	va_list ap;
-	ssize_t n;
-	int fd;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fd = open(knob, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, strlen(buf));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
+	return pg_write_file(knob, buf);
 }
 
 TEST_F(trust, refused_completions_change_nothing)

@@ -52,17 +52,9 @@ static int binding_find(struct binding *b)
 static int binding_write(const struct binding *b, const char *what)
 {
 	char path[PATH_MAX + 16];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", b->driver, what);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, b->name, strlen(b->name));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
+	return pg_write_file(path, b->name);
 }
 
 /* Wait up to 5 s for @path to exist (@want) or not. */

@@ -34,17 +34,9 @@ static long sysfs_val(const char *name)
 static int sysfs_write(const char *name, const char *val)
 {
 	char path[128];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), SYSFS "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
+	return pg_write_file(path, val);
 }
 
 struct sleeper {

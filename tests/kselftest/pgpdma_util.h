@@ -748,6 +748,21 @@ static inline int pg_read_file(const char *path, char *buf, size_t cap)
 	return (int)tot;
 }
 
+/* Write @val to the file @path (sysfs, debugfs) at once; 0 or -errno. */
+static inline int pg_write_file(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
 /*
  * Free memory in bytes, or -1: MemFree of /proc/meminfo plus the pages
  * waiting on the per-CPU free lists (the "count:" lines of /proc/zoneinfo),

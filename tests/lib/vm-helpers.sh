@@ -36,16 +36,7 @@ unload_quiet() {
 }
 
 # wait (up to ~2 s) for the device node to appear / disappear
-wait_dev() {
-	_i=0
-	while [ $_i -lt 20 ]; do
-		if [ "$1" = present ]; then [ -c "$DEV" ] && return 0
-		else [ ! -e "$DEV" ] && return 0; fi
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
+wait_dev() { wait_path "$1" "$DEV" 2; }
 
 # qemu_monitor CMD...: have the host run a QEMU monitor command (suites
 # tagged [edu-hotplug]: scripts/vm-monitor-relay reads this line)
