@@ -2,6 +2,11 @@
 /*
  * pgpdma - engine interface: dispatch to the back-end and the services
  * a back-end uses to take, complete and recycle buffers.
+ *
+ * The services take pgpdma_dev.lock without disabling interrupts: a
+ * back-end calls them from process context (a threaded IRQ handler, a
+ * kthread, a workqueue), never from a hard IRQ handler or a softirq;
+ * might_sleep() makes the debug kernel say so.
  */
 #include <linux/errno.h>
 #include <linux/poll.h>
@@ -129,6 +134,8 @@ int pgpdma_rx_take(struct pgpdma_dev *pd, u32 n, struct list_head *out)
 {
 	struct pgpdma_buf *b;
 	u32 i;
+
+	might_sleep();	/* process context: a threaded IRQ, a kthread */
 
 	spin_lock(&pd->lock);
 	if (pd->rx_free_n < n) {
@@ -300,6 +307,8 @@ int pgpdma_rx_complete_one(struct pgpdma_dev *pd,
 	bool kick = false;
 	int ret;
 
+	might_sleep();	/* process context: a threaded IRQ, a kthread */
+
 	spin_lock(&pd->lock);
 	ret = pgpdma_rx_complete_locked(pd, c, &kick);
 	spin_unlock(&pd->lock);
@@ -325,6 +334,8 @@ void pgpdma_rx_complete(struct pgpdma_dev *pd, struct list_head *bufs,
 	struct pgpdma_rx_completion c = { .dest = dest, .error = error };
 	struct pgpdma_buf *b, *next;
 	bool kick = false;
+
+	might_sleep();	/* process context: a threaded IRQ, a kthread */
 
 	spin_lock(&pd->lock);
 	list_for_each_entry_safe(b, next, bufs, node) {
@@ -396,6 +407,8 @@ u32 pgpdma_tx_fetch(struct pgpdma_dev *pd, struct list_head *out, u32 *dest)
 	struct pgpdma_buf *b;
 	u32 i, n;
 	u64 len = 0;
+
+	might_sleep();	/* process context: a threaded IRQ, a kthread */
 
 	spin_lock(&pd->lock);
 	if (list_empty(&pd->tx_queue)) {
