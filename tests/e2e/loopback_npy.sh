@@ -9,7 +9,7 @@
 # proc_hz 0; Configure/BeginRun/Enable are injected by the emulated engine;
 # the engine switches to TX loopback; `pgpctl send --timing` sends every
 # image as a detector frame (32-byte timing header + array data), continuing
-# the engine's pulse ID and event counter (read from /proc/pgpdma0) so the
+# the engine's pulse ID and event counter (read from /proc/pgpdmaN) so the
 # run has no event-counter gap; Disable and EndRun follow as header-only
 # frames from the same counter sequence; SIGTERM stops pebbled. Checks:
 # exit 0, the run closed by EndRun, `pebbled --verify` intact with every
@@ -21,7 +21,11 @@
 P=${PEBBLED:-pebbled}
 C=${PGPCTL:-pgpctl}
 D=$DEV
+PROC=/proc/$(basename "$D")
 W=/tmp/lb-e2e
+# PGPDMA_SLOW_DEVICE: the edu device (100 ms per 2 KiB transfer): wait longer
+SLOW=1
+[ -n "${PGPDMA_SLOW_DEVICE:-}" ] && SLOW=30
 IMGDIR=${LB_IMAGES:-/tests}
 
 if [ ! -c "$D" ]; then
@@ -34,8 +38,8 @@ mkdir -p "$W/arch"
 # next_from_proc FIELD: "pulse" -> 0x..., "evt" -> decimal
 proc_next() {
 	case $1 in
-	pulse) sed -n 's/^next pulse id *: *\(0x[0-9a-f]*\).*/\1/p' /proc/pgpdma0 ;;
-	evt) sed -n 's/^next evt counter *: *\([0-9]*\).*/\1/p' /proc/pgpdma0 ;;
+	pulse) sed -n 's/^next pulse id *: *\(0x[0-9a-f]*\).*/\1/p' $PROC ;;
+	evt) sed -n 's/^next evt counter *: *\([0-9]*\).*/\1/p' $PROC ;;
 	esac
 }
 
@@ -97,7 +101,7 @@ EOC
 	"$C" -d "$D" engine start --loopback >>"$W/$name.ctl" 2>&1
 	# the three injected transitions are out when nothing is queued
 	_i=0
-	while [ $_i -lt 50 ] && ! grep -q '^inject queued *: 0' /proc/pgpdma0; do
+	while [ $_i -lt $((50 * SLOW)) ] && ! grep -q '^inject queued *: 0' "$PROC"; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
@@ -114,7 +118,7 @@ EOC
 		"$C" -d "$D" send --timing --transition "$t" --pulse-id "$1" --evt-counter "$2" >>"$W/$name.send" 2>&1 ||
 			diag "send $t failed"
 	done
-	wait_for "$W/$name.err" 'run 1 ends (EndRun' 20
+	wait_for "$W/$name.err" 'run 1 ends (EndRun' $((20 * SLOW))
 	tap_check "phase $name: EndRun closed run 1" [ $? = 0 ]
 	kill -TERM "$pid"
 	wait "$pid"

@@ -5,8 +5,10 @@
 # 32 B frames, larger than cfgSize = 64 KiB: continuation chains), boots
 # one VM (scripts/vm-run) running tests/e2e/loopback_npy.sh, which archives
 # each geometry as its own run (pgpctl send --timing), fetches the archive,
-# decodes it with scripts/decode and compares with scripts/npydiff.
-# About a minute.
+# decodes it with scripts/decode and compares with scripts/npydiff. Twice:
+# on the emulated card, and on the PCI back-end (QEMU's edu device, every
+# byte moved by its DMA, TX buffer to device to RX buffer).
+# About two minutes.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/usr/bin/python3
@@ -28,7 +30,7 @@ if ! $PY -c 'import numpy' 2>/dev/null || [ ! -x "$top/build/pebbled" ] || [ ! -
 	echo "1..0 # SKIP needs /usr/bin/python3 with numpy, qemu-system-x86_64, build/pebbled, build/pgpctl and pgpdma.ko (make)"
 	exit 0
 fi
-echo "1..9"
+echo "1..17"
 W=$(mktemp -d "${TMPDIR:-/tmp}/e2e-loopback-t.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 1
@@ -60,27 +62,39 @@ check $? "8 images generated (6 x 300x300, 2 x 1024x1024 uint16)"
 
 extras=()
 for f in in/*.npy; do extras+=(--extra "$W/$f"); done
-run vm.txt timeout 400 "$VMRUN" --params "$PARAMS" --timeout 240 --out "$W/vm" "${extras[@]}" \
-	--fetch /tmp/lb-e2e/arch "$top/tests/e2e/loopback_npy.sh"
-check $rc "VM: loopback_npy.sh passes (pgpctl send --timing, pebbled, --verify; $PARAMS)" vm.txt
-grep -E '^(ok|not ok|#.*(phase|records=))' vm.txt | sed 's/^/# /' | head -n 40
 
-A=vm/fetch/arch
-for ph in small big; do
-	case $ph in small) nimg=6 ;; big) nimg=2 ;; esac
-	R=$A/$ph/run000001
-	run dec-$ph.txt "$DEC" "$R" -o dec-$ph
-	[ "$rc" = 0 ] && grep -q 'intact' dec-$ph.txt && [ "$(ls dec-$ph 2>/dev/null | wc -l)" = "$nimg" ]
-	check $? "decode of the $ph run: intact, $nimg L1Accepts written" dec-$ph.txt
-	# expected: the images in send order, at seq 3.. (Configure, BeginRun, Enable = 0..2)
-	mkdir -p exp-$ph
-	i=3
-	for f in in/lb_${ph}_*.npy; do cp "$f" "exp-$ph/$(printf %06d $i).npy"; i=$((i + 1)); done
-	run diff-$ph.txt "$DIFF" exp-$ph dec-$ph
-	[ "$rc" = 0 ] && grep -q "identical ($nimg files)" diff-$ph.txt
-	check $? "$ph: decoded images byte-exact against the originals (npydiff exit 0)" diff-$ph.txt
-	run j-$ph.txt "$DEC" "$R" --json -q
-	[ "$rc" = 0 ] && $PY - j-$ph.txt "$nimg" <<'EOF'
+# backend NAME VM-RUN-ARGS...: the VM run and every check of its archive
+backend() {
+	local be=$1
+	shift
+	rm -rf "$W/vm"
+	run vm-$be.txt timeout 1200 "$VMRUN" --params "$PARAMS" --out "$W/vm" "${extras[@]}" "$@" \
+		--fetch /tmp/lb-e2e/arch "$top/tests/e2e/loopback_npy.sh"
+	check $rc "$be: VM: loopback_npy.sh passes (pgpctl send --timing, pebbled, --verify; $PARAMS)" vm-$be.txt
+	grep -E '^(ok|not ok|#.*(phase|records=))' vm-$be.txt | sed 's/^/# /' | head -n 40
+	archive_checks "$be"
+}
+
+# archive_checks NAME: decode the fetched archive, compare with the images
+archive_checks() {
+	local be=$1
+	A=vm/fetch/arch
+	for ph in small big; do
+		case $ph in small) nimg=6 ;; big) nimg=2 ;; esac
+		R=$A/$ph/run000001
+		rm -rf dec-$ph exp-$ph
+		run dec-$ph.txt "$DEC" "$R" -o dec-$ph
+		[ "$rc" = 0 ] && grep -q 'intact' dec-$ph.txt && [ "$(ls dec-$ph 2>/dev/null | wc -l)" = "$nimg" ]
+		check $? "$be: decode of the $ph run: intact, $nimg L1Accepts written" dec-$ph.txt
+		# expected: the images in send order, at seq 3.. (Configure, BeginRun, Enable = 0..2)
+		mkdir -p exp-$ph
+		i=3
+		for f in in/lb_${ph}_*.npy; do cp "$f" "exp-$ph/$(printf %06d $i).npy"; i=$((i + 1)); done
+		run diff-$ph.txt "$DIFF" exp-$ph dec-$ph
+		[ "$rc" = 0 ] && grep -q "identical ($nimg files)" diff-$ph.txt
+		check $? "$be: $ph: decoded images byte-exact against the originals (npydiff exit 0)" diff-$ph.txt
+		run j-$ph.txt "$DEC" "$R" --json -q
+		[ "$rc" = 0 ] && $PY - j-$ph.txt "$nimg" <<'EOF'
 import json, sys
 j = json.load(open(sys.argv[1]))
 n = int(sys.argv[2])
@@ -88,11 +102,11 @@ assert j["intact"] and j["records"] == n + 5 and j["l1accept"] == n, j
 assert j["transitions"] == 5 and j["damaged_flag"] == 0 and j["problems"] == [], j
 assert j["index"] == "used", j
 EOF
-	check $? "$ph: $nimg L1Accepts + 5 transitions, index used, no damage flags, no problems" j-$ph.txt
-done
-# the timing headers pgpctl put in front: L1Accept, consecutive pulse IDs and
-# event counters, a timestamp of today (EPICS epoch)
-$PY - "$A/big/run000001" <<'EOF'
+		check $? "$be: $ph: $nimg L1Accepts + 5 transitions, index used, no damage flags, no problems" j-$ph.txt
+	done
+	# the timing headers pgpctl put in front: L1Accept, consecutive pulse IDs and
+	# event counters, a timestamp of today (EPICS epoch)
+	$PY - "$A/big/run000001" <<'EOF'
 import glob, struct, sys, time
 recs = []
 for seg in sorted(glob.glob(sys.argv[1] + "/run*-s*.pseg")):
@@ -114,5 +128,11 @@ for r in recs:
     assert r[2] == r[3] and r[4] == r[1] and r[5] == r[7], r
     assert abs(r[5] + 631152000 - time.time()) < 86400, r
 EOF
-check $? "big: timing headers: transitions in order, event counter +1 and pulse ID rising per frame, EPICS time of today"
+	check $? "$be: big: timing headers: transitions in order, event counter +1 and pulse ID rising per frame, EPICS time of today"
+}
+
+backend emulated
+# the PCI back-end: every byte of every frame by the edu device's DMA, both ways
+backend edu --qemu "-device edu -icount shift=0,sleep=off" --smp 1 \
+	--env PGPDMA_DEV=/dev/pgpdma1 --env PGPDMA_SLOW_DEVICE=1 --timeout 1100
 [ "$fails" = 0 ]
