@@ -78,7 +78,7 @@ TEST_F(mp, two_processes_separate_dests)
 	struct pg_frame f;
 	const char *why;
 	uint8_t buf[256];
-	int p[2], n = 50, k, got = 0;
+	int p[2], n = (int)pg_scale(50), k, got = 0;
 	pid_t pid;
 	char c;
 
