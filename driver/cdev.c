@@ -242,6 +242,7 @@ out_recycle:
 		pgpdma_wake_tx(pd);
 		return ret;
 	}
+	pgpdma_engine_kick(pd);
 	return count;
 }
 

@@ -17,7 +17,7 @@
  * pgpdma_engine_kick() - tell the engine RX buffers or TX frames changed
  * @pd: device
  *
- * Does not sleep; may be called with pd->lock held. Callers run inside
+ * Does not sleep; called without pd->lock held. Callers run inside
  * the device's SRCU guard (a file operation) or are the back-end itself,
  * so a device seen present here is not halted before the kick returns.
  */
@@ -88,7 +88,8 @@ void pgpdma_engine_show(struct pgpdma_dev *pd, struct seq_file *m)
  * @chain: TX_USER or TX_HW buffers of the frame, in order; emptied
  * @nbufs: number of buffers in @chain
  *
- * The buffers become TX_HW and unowned. Caller holds pd->lock.
+ * The buffers become TX_HW and unowned. Caller holds pd->lock and kicks
+ * the engine (pgpdma_engine_kick()) once it has dropped it.
  */
 void pgpdma_tx_queue_frame(struct pgpdma_dev *pd, struct list_head *chain,
 			   u32 nbufs)
@@ -105,7 +106,6 @@ void pgpdma_tx_queue_frame(struct pgpdma_dev *pd, struct list_head *chain,
 		head = false;
 		list_move_tail(&b->node, &pd->tx_queue);
 	}
-	pgpdma_engine_kick(pd);
 }
 
 /**

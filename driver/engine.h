@@ -27,9 +27,10 @@
  *          touch no buffer afterwards (the pool is freed next), but keep
  *          the state that @show uses until @stop; may sleep; called at
  *          most once; may be NULL
- * @kick:   RX buffers became free or a TX frame was queued; may be called
- *          with pgpdma_dev.lock held, so it must not sleep; never called
- *          once the device is gone
+ * @kick:   RX buffers became free or a TX frame was queued; called without
+ *          pgpdma_dev.lock held, from file operations and the back-end's
+ *          own completions; must not sleep; never called once the device
+ *          is gone
  * @get:    report settings (PGPDMA_IOC_ENGINE_GET); NULL = -EOPNOTSUPP
  * @set:    apply settings (PGPDMA_IOC_ENGINE_SET); NULL = -EOPNOTSUPP
  * @inject: queue a transition frame (PGPDMA_IOC_INJECT); NULL = -EOPNOTSUPP

@@ -34,7 +34,10 @@ struct pgpdma_take {
 	u64 seq;
 };
 
-/* Move one queued buffer to RX_USER, held by the call (no owner yet). */
+/*
+ * Move one queued buffer to RX_USER, held by the call (no owner yet).
+ * Its DMA sync for the CPU runs after the lock is dropped.
+ */
 static void pgpdma_rx_take_one(struct pgpdma_dev *pd, struct pgpdma_buf *b,
 			       struct pgpdma_rx_desc *d)
 {
@@ -47,7 +50,6 @@ static void pgpdma_rx_take_one(struct pgpdma_dev *pd, struct pgpdma_buf *b,
 	list_del_init(&b->node);
 	b->owner = NULL;
 	pgpdma_set_state(pd, b, PGPDMA_ST_RX_USER);
-	pgpdma_rx_sync_for_cpu(pd, b);
 }
 
 /*
@@ -92,15 +94,19 @@ static void pgpdma_rx_take_locked(struct pgpdma_file *f,
 
 /*
  * Hand up to @count queued buffers to the call, within the file's hold
- * limit. Return: 0, -ENOBUFS when the file already holds its limit, or
- * -ENODEV once the device is gone.
+ * limit, and let the CPU see what the device wrote into them: the syncs
+ * (a copy out of a bounce buffer each, behind an IOMMU or swiotlb) run
+ * without pd->lock, on buffers no one else can touch (held by the call),
+ * inside the file operation's SRCU guard, so the pool is still there.
+ * Return: 0, -ENOBUFS when the file already holds its limit, or -ENODEV
+ * once the device is gone.
  */
 static int pgpdma_rx_take_user(struct pgpdma_file *f,
 			       struct pgpdma_rx_desc *d, u32 count,
 			       struct pgpdma_take *t)
 {
 	struct pgpdma_dev *pd = f->pd;
-	u32 room, limit;
+	u32 room, limit, i;
 
 	spin_lock(&pd->lock);
 	if (pd->gone) {
@@ -121,6 +127,8 @@ static int pgpdma_rx_take_user(struct pgpdma_file *f,
 	f->rx_held += t->n;
 	pd->st.user_reads += t->n;
 	spin_unlock(&pd->lock);
+	for (i = 0; i < t->n; i++)
+		pgpdma_rx_sync_for_cpu(pd, &pd->rx[d[i].index]);
 	return 0;
 }
 
@@ -391,6 +399,8 @@ out_unlock:
 	spin_unlock(&pd->lock);
 	if (ret == -EMSGSIZE)
 		pgpdma_wake_tx(pd);
+	if (!ret && !(td.flags & PGPDMA_TXF_CONT))
+		pgpdma_engine_kick(pd);
 	return ret;
 }
 
