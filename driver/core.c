@@ -39,6 +39,7 @@ static void pgpdma_dev_release(struct device *dev)
 	pgpdma_pool_free(pd);
 	cleanup_srcu_struct(&pd->srcu);
 	mutex_destroy(&pd->files_mutex);
+	mutex_destroy(&pd->lost_mutex);
 	ida_free(&pgpdma_ida, pd->instance);
 	kfree(pd);
 }
@@ -78,6 +79,7 @@ static struct pgpdma_dev *pgpdma_dev_alloc(struct device *parent,
 			  max(cfg->rx_count / 2, 1U);
 	spin_lock_init(&pd->lock);
 	mutex_init(&pd->files_mutex);
+	mutex_init(&pd->lost_mutex);
 	INIT_LIST_HEAD(&pd->rx_free);
 	INIT_LIST_HEAD(&pd->tx_free);
 	INIT_LIST_HEAD(&pd->tx_queue);
@@ -167,6 +169,7 @@ struct pgpdma_dev *pgpdma_register(struct device *parent,
 
 err_del_cdev:
 	cdev_device_del(&pd->cdev, &pd->dev);
+	pgpdma_dev_lost(pd);	/* a file may have opened it meanwhile */
 err_stop_engine:
 	ops->stop(pd);
 	pd->eng_ops = NULL;
@@ -229,9 +232,12 @@ bool pgpdma_dev_lost(struct pgpdma_dev *pd)
 	struct pgpdma_buf *b, *next;
 	struct pgpdma_file *f;
 
+	/* a second caller returns only once the first has freed the pool */
+	mutex_lock(&pd->lost_mutex);
 	spin_lock(&pd->lock);
 	if (pd->gone) {
 		spin_unlock(&pd->lock);
+		mutex_unlock(&pd->lost_mutex);
 		return false;
 	}
 	WRITE_ONCE(pd->gone, true);
@@ -260,6 +266,7 @@ bool pgpdma_dev_lost(struct pgpdma_dev *pd)
 
 	pgpdma_zap_mappings(pd);
 	pgpdma_pool_free_dma(pd);
+	mutex_unlock(&pd->lost_mutex);
 	return true;
 }
 

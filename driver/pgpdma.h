@@ -93,6 +93,8 @@ struct pgpdma_buf {
  *             freed (pgpdma_dev_lost() waits for it)
  * @files_mutex: serialises changes of @files with the removal's walk over
  *             it (which sleeps); taken outside @lock
+ * @lost_mutex: serialises pgpdma_dev_lost() callers (removal, a back-end
+ *             finding its device gone, emulate_unplug)
  * @pool_freed: the DMA memory is gone (after pgpdma_dev_lost()); set once,
  *             before the memory is freed, read under @lock
  * @streaming: streaming DMA buffers instead of coherent ones
@@ -145,6 +147,7 @@ struct pgpdma_dev {
 	struct proc_dir_entry *proc;
 	struct srcu_struct srcu;
 	struct mutex files_mutex; /* membership of @files vs. removal */
+	struct mutex lost_mutex; /* one pgpdma_dev_lost() at a time */
 	bool pool_freed;
 	bool streaming;
 	u32 rx_count;
