@@ -94,8 +94,9 @@ wait_path present "$D" 60
 tap_check "device_add: the driver binds the device again, $D is back" [ -c "$D" ]
 run_pebbled after
 "$C" -d "$D" engine start --rate 5 --size 4096 --count $FRAMES --lossless >>"$W/pgpctl.txt" 2>&1
+# rx_frames counts the three transitions too
 i=0
-while [ "$(st rx_frames)" -lt $FRAMES ] 2>/dev/null && [ $i -lt 600 ]; do
+while [ "$(st rx_frames)" -lt $((FRAMES + 3)) ] 2>/dev/null && [ $i -lt 600 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
