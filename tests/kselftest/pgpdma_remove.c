@@ -10,9 +10,9 @@
  *    every call on the file fails with ENODEV;
  *  - a touch of the old mapping faults (SIGBUS), RX and TX alike;
  *  - the instance disappears from sysfs and /dev while the file is open,
- *    and its pool's memory is back before the file is closed: MemFree
- *    (with the per-CPU free lists) grows by at least half the pool, and
- *    DMA-API debugging, where the kernel has it, lists none of it;
+ *    and its pool's memory is back before the file is closed: DMA-API
+ *    debugging, where the kernel has it, lists none of it, else MemFree
+ *    (with the per-CPU free lists) grows by at least half the pool;
  * after the bind the device opens and works again. Over all cycles
  * MemFree does not shrink (nothing leaks). The kernel log is checked by
  * vm-run (KASAN, lockdep, DMA-API debugging on the debug kernel).
@@ -213,19 +213,26 @@ TEST_F_TIMEOUT(remove, unbind_bind_with_client, 300)
 	const char *env = getenv("PGPDMA_REMOVE_CYCLES");
 	int cycles = env && *env ? atoi(env) : 10, c;
 	long long pool, gain, base = 0, end;
+	bool exact;
 	struct pg_dev d;
 
 	ASSERT_EQ(0, pg_dev_open(&d, O_RDONLY, false));
 	pool = (long long)d.info.map_size;
 	pg_dev_close(&d);
+	exact = dma_entries(self->b.name) >= 0;
 
 	for (c = 0; c < cycles; c++) {
 		gain = one_cycle(_metadata, &self->b);
 		TH_LOG("cycle %d: MemFree %+lld KiB at the unbind (pool %lld KiB)",
 		       c, gain / 1024, pool / 1024);
-		/* half: the debug kernel allocates ~100 KiB while unbinding */
-		EXPECT_LE(pool / 2, gain)
-			TH_LOG("the pool was not freed while the file was open");
+		/*
+		 * With DMA-API debugging (the debug kernel) one_cycle() checked
+		 * the pool's release exactly; MemFree moves by hundreds of KiB
+		 * there (debug objects, KASAN) and is only shown.
+		 */
+		if (!exact)
+			EXPECT_LE(pool / 2, gain)
+				TH_LOG("the pool was not freed while the file was open");
 		if (c == 0)
 			base = pg_mem_free();
 	}
