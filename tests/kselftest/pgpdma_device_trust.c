@@ -17,6 +17,7 @@
 FIXTURE(trust) {
 	struct pg_dev d;
 	char knob[128];
+	bool ready;	/* the 6.1 harness runs a body after SKIP() in setup */
 };
 
 FIXTURE_SETUP(trust)
@@ -30,6 +31,7 @@ FIXTURE_SETUP(trust)
 		 self->d.info.instance);
 	if (access(self->knob, W_OK))
 		SKIP(return, "%s missing: not the emulated card", self->knob);
+	self->ready = true;
 }
 
 FIXTURE_TEARDOWN(trust)
@@ -54,6 +56,8 @@ TEST_F(trust, refused_completions_change_nothing)
 	const struct pgpdma_info *i = &self->d.info;
 	struct pgpdma_stats before, after;
 
+	if (!self->ready)
+		return;
 	ASSERT_EQ(0, pg_stats(self->d.fd, &before));
 	EXPECT_EQ(-EINVAL, report(self->knob, "%u 100 0 %u 0", i->rx_count, DEST));
 	EXPECT_EQ(-EINVAL, report(self->knob, "99999999 100 0 %u 0", DEST));
@@ -80,6 +84,8 @@ TEST_F(trust, valid_completions_make_frames)
 	struct pgpdma_stats before, after;
 	__u32 idx[2];
 
+	if (!self->ready)
+		return;
 	ASSERT_EQ(0, pg_stats(self->d.fd, &before));
 	ASSERT_EQ(0, report(self->knob, "next 100 1 %u 0", DEST));
 	ASSERT_EQ(0, report(self->knob, "next 52 0 %u 2", DEST));

@@ -59,11 +59,6 @@ static inline const char *pg_dev_path(void)
 	return (p && *p) ? p : PG_DEFAULT_DEV;
 }
 
-/*
- * Without the device there is nothing to test: report the whole binary as
- * skipped (KSFT_SKIP) before the harness starts.  The 6.1 harness would
- * still run a test body after SKIP() in its fixture setup.
- */
 /* N of /dev/pgpdmaN (the instance the tests run on). */
 static inline unsigned int pg_dev_instance(void)
 {
