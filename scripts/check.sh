@@ -45,6 +45,9 @@ report() {	# one progress line per program; failures with their output
 	else
 		printf '  %-52s %3d ok, %d not ok, exit %s\n' "${base#"$res"/}" "$p" "$f" "$rc"
 		grep '^not ok' "$base.tap" | head -n 20 | sed 's/^/      /'
+		# the kselftest harness's reasons (file.c:line:test:...), so
+		# that a CI log says why, not only what, failed
+		grep -E '^# [^ :]+\.c:[0-9]+:' "$base.tap" | head -n 12 | cut -c 1-300 | sed 's/^/      /'
 		[ -f "$base.err" ] && tail -n 20 "$base.err" | sed 's/^/      /'
 	fi
 }
