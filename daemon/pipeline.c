@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/pgpdma.h>
 #include "archive_writer.h"
@@ -160,6 +161,42 @@ static void run_dir(const struct pb_pipeline *pl, uint32_t run, char *buf, size_
 
 /* ---- reader --------------------------------------------------------- */
 
+#define PB_RUN_MAX 999999u	/* run%06u: what scan_next_run() recognises */
+
+/*
+ * The number of the run that begins: the first free one from next_run on.
+ * Its directory is created here with an exclusive mkdir, so a second writer
+ * on the same output directory (which found the same highest run when it
+ * started) gets the next number instead of writing into this run's files.
+ * Any other mkdir error keeps the number: the archiver then reports it.
+ */
+static uint32_t claim_run(struct pb_pipeline *pl)
+{
+	uint32_t run;
+	char dir[2048];
+
+	if ((!pl->o.archive && !pl->o.results) || !pl->o.output_dir)
+		return pl->next_run;
+	for (run = pl->next_run; run <= PB_RUN_MAX; run++) {
+		run_dir(pl, run, dir, sizeof(dir));
+		if (mkdir(dir, 0755) == 0)
+			break;
+		if (errno != EEXIST) {
+			logf_(pl, "run directory %s: %s", dir, strerror(errno));
+			break;
+		}
+		ADD(pl, run_conflicts, 1);
+	}
+	if (run > PB_RUN_MAX) {
+		logf_(pl, "runs %u..%u all exist in %s: run %u goes past them",
+		      pl->next_run, PB_RUN_MAX, pl->o.output_dir, run);
+	} else if (run != pl->next_run) {
+		logf_(pl, "run %u exists in %s (another writer?): this run is %u",
+		      pl->next_run, pl->o.output_dir, run);
+	}
+	return run;
+}
+
 static int tap_due(struct timespec *next, uint32_t hz)
 {
 	struct timespec now;
@@ -271,7 +308,8 @@ static void handle(struct pb_pipeline *pl, struct pb_event *ev)
 	account(pl, ev);
 	if ((tr == PGPDMA_TR_CONFIGURE || tr == PGPDMA_TR_BEGIN_RUN) && !pl->in_run) {
 		pl->in_run = 1;
-		pl->run = pl->next_run++;
+		pl->run = claim_run(pl);
+		pl->next_run = pl->run + 1;
 		pl->run_seq = 0;
 		ev->flags |= PB_EV_RUN_BEGIN;
 		atomic_store(&pl->current_run, pl->run);

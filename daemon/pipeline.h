@@ -110,6 +110,7 @@ struct pb_pipeline_options {
 	X(transitions, "Transitions seen") \
 	X(runs_opened, "Runs opened") \
 	X(runs_closed, "Runs closed") \
+	X(run_conflicts, "Run numbers found taken by another writer at run begin") \
 	X(damaged, "Damaged events (kept)") \
 	X(payload_bad, "Generator payloads that did not verify") \
 	X(evt_jumps, "Event-counter or pulse-ID jumps") \

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Small helpers shared by the pebbled unit tests: temporary directories. */
+/* Small helpers shared by the pebbled unit tests: temporary directories, files. */
 #ifndef PB_TEST_UTIL_H
 #define PB_TEST_UTIL_H
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,27 @@ static inline void pb_test_write_file(const char *path, const char *text)
 	ck_assert_msg(f != NULL, "fopen %s", path);
 	fputs(text, f);
 	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Entries of @dir whose name ends in @suffix ("" = every entry but . and ..). */
+static inline int pb_test_count_suffix(const char *dir, const char *suffix)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t k = strlen(suffix);
+	int n = 0;
+
+	ck_assert_msg(d != NULL, "opendir %s", dir);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (l >= k && !strcmp(de->d_name + l - k, suffix))
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 #endif /* PB_TEST_UTIL_H */

@@ -122,23 +122,6 @@ static void check_record(const struct pb_ar_rec *rec, uint64_t seq)
 	free(want);
 }
 
-static int count_suffix(const char *dir, const char *suffix)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name), k = strlen(suffix);
-
-		if (l > k && !strcmp(de->d_name + l - k, suffix))
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
 static void seg_path(char *out, size_t len, uint32_t seg)
 {
 	char name[64];
@@ -180,8 +163,8 @@ START_TEST(round_trip_rotation)
 	ck_assert_uint_eq(st.io_errors, 0);
 	ck_assert_uint_gt(st.rotations, 0);
 	ck_assert_uint_eq(st.segments, st.rotations + 1);
-	ck_assert_int_eq(count_suffix(run, ".tmp"), 0);
-	ck_assert_int_eq(count_suffix(run, ".pseg"), (int)st.segments);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".tmp"), 0);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".pseg"), (int)st.segments);
 
 	/* every segment within the size limit (one record may exceed alone) */
 	for (uint32_t s = 0; s < st.segments; s++) {
@@ -340,7 +323,7 @@ START_TEST(empty_run)
 	opts_init(&o);
 	ck_assert_int_eq(pb_aw_open(&w, &o), 0);
 	ck_assert_int_eq(pb_aw_close(w, NULL), 0);
-	ck_assert_int_eq(count_suffix(run, ".pseg"), 0);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".pseg"), 0);
 	idx_path(p, sizeof(p));
 	ck_assert_int_eq(access(p, F_OK), 0);
 	ck_assert_int_eq(pb_ar_open(&r, run), 0);
@@ -526,7 +509,7 @@ static void efbig_case(int direct)
 	ck_assert_int_eq(res.log_err, -EFBIG);
 
 	/* everything before the error is there, whole, and indexed */
-	ck_assert_int_eq(count_suffix(run, ".tmp"), 0);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".tmp"), 0);
 	seg_path(p, sizeof(p), 0);
 	ck_assert_int_eq(stat(p, &sb), 0);
 	ck_assert_int_eq(sb.st_size, 4096 + 5 * 8192);
@@ -857,7 +840,7 @@ START_TEST(prealloc_sized_and_cut_back)
 	ck_assert_int_eq(log_calls, st.direct ? 0 : 1);
 	ck_assert_uint_eq(st.records, 8);
 	ck_assert_uint_eq(st.segments, 1);
-	ck_assert_int_eq(count_suffix(run, ".tmp"), 0);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".tmp"), 0);
 	seg_path(p, sizeof(p), 0);
 	ck_assert_int_eq(file_size(p), 4096 + spans(0, 8));
 	read_all(8, 1);
@@ -924,7 +907,7 @@ START_TEST(prealloc_failure_falls_back)
 		ck_assert_uint_eq(st.segments, 3);
 		ck_assert_uint_eq(st.io_errors, 0);
 		ck_assert_int_eq(st.error, 0);
-		ck_assert_int_eq(count_suffix(run, ".tmp"), 0);
+		ck_assert_int_eq(pb_test_count_suffix(run, ".tmp"), 0);
 		if (st.direct && prealloc_fs(run)) {
 			/* tried once, then not again (not even for the next segment) */
 			ck_assert_int_eq(fake_falloc_calls, 1);
@@ -1076,11 +1059,11 @@ START_TEST(rotation_closes_behind)
 	pb_aw_get_stats(w, &st);
 	ck_assert_uint_eq(st.rotations, 4);
 	ck_assert_uint_eq(st.segments, 4);
-	ck_assert_int_eq(count_suffix(run, ".pseg"), 4);
-	ck_assert_int_eq(count_suffix(run, ".pseg.tmp"), 1);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".pseg"), 4);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".pseg.tmp"), 1);
 	ck_assert_int_eq(pb_aw_close(w, &st), 0);
 	ck_assert_uint_eq(st.segments, 5);
-	ck_assert_int_eq(count_suffix(run, ".tmp"), 0);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".tmp"), 0);
 	free(buf);
 	read_all(9, 5);
 }
@@ -1135,7 +1118,7 @@ START_TEST(closer_error_is_sticky)
 	ck_assert_ptr_nonnull(strstr(log_text, "rename of"));
 	strcat(p, ".tmp");
 	ck_assert_int_eq(access(p, F_OK), 0);
-	ck_assert_int_eq(count_suffix(run, ".pseg.tmp"), 1);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".pseg.tmp"), 1);
 }
 END_TEST
 

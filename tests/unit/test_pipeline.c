@@ -128,21 +128,6 @@ static int wait_done(struct pb_pipeline *pl, int ms)
 	return 0;
 }
 
-static int count_tmp(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (strstr(de->d_name, ".tmp"))
-			n++;
-	closedir(d);
-	return n;
-}
-
 /* One pass, every frame archived: compare each image byte for byte. */
 START_TEST(one_pass_round_trip)
 {
@@ -179,7 +164,7 @@ START_TEST(one_pass_round_trip)
 	ck_assert_uint_eq(atomic_load(&r.m.arch_io_errors), 0);
 
 	snprintf(run, sizeof(run), "%s/run000001", outdir);
-	ck_assert_int_eq(count_tmp(run), 0);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".tmp"), 0);
 	ck_assert_int_eq(pb_ar_open(&ar, run), 0);
 	ck_assert_int_eq(pb_ar_segment_header(ar, 0, &sh), 0);
 	ck_assert_uint_eq(sh.width, W);
@@ -308,7 +293,7 @@ START_TEST(stop_nothing_lost)
 	ck_assert_uint_eq(atomic_load(&r.m.dma_arch_offered), st.events);
 	ck_assert_uint_eq(atomic_load(&r.m.arch_frames), st.events);
 	snprintf(run, sizeof(run), "%s/run000001", outdir);
-	ck_assert_int_eq(count_tmp(run), 0);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".tmp"), 0);
 	ck_assert_int_eq(pb_ar_open(&ar, run), 0);
 	while (pb_ar_next(ar, &rec) == 1) {
 		ck_assert_uint_eq(rec.status, 0);
@@ -460,7 +445,7 @@ START_TEST(archive_error_ends_run)
 	ck_assert_uint_ge(res.st.arch_dropped_error, 1);
 
 	snprintf(run, sizeof(run), "%s/run000001", outdir);
-	ck_assert_int_eq(count_tmp(run), 0);
+	ck_assert_int_eq(pb_test_count_suffix(run, ".tmp"), 0);
 	ck_assert_int_eq(pb_ar_open(&ar, run), 0);
 	while (pb_ar_next(ar, &rec) == 1) {
 		ck_assert_uint_eq(rec.status, 0);
@@ -497,6 +482,89 @@ START_TEST(l1_outside_run)
 	ck_assert_uint_eq(st.runs_opened, 0);
 	ck_assert_uint_eq(atomic_load(&r.m.arch_frames), 0);
 	rig_done(&r);
+}
+END_TEST
+
+/* Records of the archive in @dir, all intact, in seq order; -1 on any damage. */
+static int count_intact(const char *dir)
+{
+	struct pb_archive_reader *ar;
+	struct pb_ar_rec rec;
+	uint64_t seq = 0;
+
+	if (pb_ar_open(&ar, dir))
+		return -1;
+	while (pb_ar_next(ar, &rec) == 1) {
+		if (rec.status || rec.hdr.seq != seq) {
+			pb_ar_close(ar);
+			return -1;
+		}
+		seq++;
+	}
+	pb_ar_close(ar);
+	return (int)seq;
+}
+
+/*
+ * Another writer claimed run 1 after this one scanned the output directory
+ * (first_run = 1 stands for that scan): this run takes 2 and leaves run 1's
+ * files as they were.
+ */
+START_TEST(run_taken_after_scan)
+{
+	struct rig r;
+	struct pb_pipeline_stats st;
+	char other[700], seg[800], run2[700], line[64] = "";
+	FILE *f;
+
+	snprintf(other, sizeof(other), "%s/run000001", outdir);
+	ck_assert_int_eq(mkdir(other, 0755), 0);
+	snprintf(seg, sizeof(seg), "%s/run000001-s00000.pseg", other);
+	pb_test_write_file(seg, "the other writer's segment\n");
+	rig_init(&r, 4, 0, PB_BP_LOSSLESS);
+	r.po.first_run = 1;
+	ck_assert_int_eq(pb_pipeline_start(&r.pl, &r.po), 0);
+	ck_assert(wait_done(r.pl, 10000));
+	ck_assert_int_eq(pb_pipeline_join(r.pl, &st), 0);
+	ck_assert_uint_eq(st.last_run, 2);
+	ck_assert_uint_eq(st.runs_opened, 1);
+	ck_assert_uint_eq(st.run_conflicts, 1);
+	snprintf(run2, sizeof(run2), "%s/run000002", outdir);
+	ck_assert_int_eq(count_intact(run2), NIMG + 5);
+	f = fopen(seg, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	fclose(f);
+	ck_assert_str_eq(line, "the other writer's segment\n");
+	ck_assert_int_eq(pb_test_count_suffix(other, ""), 1);
+	rig_done(&r);
+}
+END_TEST
+
+/* Two pipelines on one output directory, started together: two runs, both whole. */
+START_TEST(two_writers_one_dir)
+{
+	struct rig a, b;
+	struct pb_pipeline_stats sa, sb;
+	char dir[700];
+
+	rig_init(&a, 4, 0, PB_BP_LOSSLESS);
+	rig_init(&b, 4, 0, PB_BP_LOSSLESS);
+	ck_assert_int_eq(pb_pipeline_start(&a.pl, &a.po), 0);
+	ck_assert_int_eq(pb_pipeline_start(&b.pl, &b.po), 0);
+	ck_assert(wait_done(a.pl, 10000));
+	ck_assert(wait_done(b.pl, 10000));
+	ck_assert_int_eq(pb_pipeline_join(a.pl, &sa), 0);
+	ck_assert_int_eq(pb_pipeline_join(b.pl, &sb), 0);
+	ck_assert_uint_ne(sa.last_run, sb.last_run);
+	ck_assert_uint_eq(sa.last_run + sb.last_run, 3);
+	for (unsigned int run = 1; run <= 2; run++) {
+		snprintf(dir, sizeof(dir), "%s/run%06u", outdir, run);
+		ck_assert_int_eq(count_intact(dir), NIMG + 5);
+		ck_assert_int_eq(pb_test_count_suffix(dir, ".tmp"), 0);
+	}
+	rig_done(&a);
+	rig_done(&b);
 }
 END_TEST
 
@@ -540,6 +608,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, stop_during_next_still_drains);
 	tcase_add_test(tc, archive_error_ends_run);
 	tcase_add_test(tc, l1_outside_run);
+	tcase_add_test(tc, run_taken_after_scan);
+	tcase_add_test(tc, two_writers_one_dir);
 	tcase_add_test(tc, npy_source_errors);
 	suite_add_tcase(s, tc);
 	return s;
