@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,19 @@ static const char *dict_value(const char *h, const char *key)
 	return p;
 }
 
+/* Say why in @a->error; -EINVAL. */
+static int npy_fail(struct npy_array *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int npy_fail(struct npy_array *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->error, sizeof(a->error), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
 static int parse_descr(const char *v, struct npy_array *a)
 {
 	size_t n = 0;
@@ -45,22 +59,22 @@ static int parse_descr(const char *v, struct npy_array *a)
 	unsigned long size;
 
 	if (*v != '\'')
-		return -EINVAL;
+		return npy_fail(a, "header: 'descr' is not a simple dtype string");
 	v++;
 	while (v[n] && v[n] != '\'' && n < sizeof(a->descr) - 1)
 		n++;
 	if (v[n] != '\'' || n < 3)
-		return -EINVAL;
+		return npy_fail(a, "header: 'descr' is not a simple dtype string");
 	memcpy(a->descr, v, n);
 	a->descr[n] = '\0';
 	/* byte order: little-endian or not applicable; kinds: b i u f c */
-	if (a->descr[0] != '<' && a->descr[0] != '|')
-		return -EINVAL;
-	if (!strchr("biufc", a->descr[1]))
-		return -EINVAL;
+	if (a->descr[0] == '>')
+		return npy_fail(a, "big-endian data ('%s')", a->descr);
+	if ((a->descr[0] != '<' && a->descr[0] != '|') || !strchr("biufc", a->descr[1]))
+		return npy_fail(a, "dtype '%s' is not a number", a->descr);
 	size = strtoul(a->descr + 2, &end, 10);
 	if (*end || !size || size > 16)
-		return -EINVAL;
+		return npy_fail(a, "dtype '%s' is not a number", a->descr);
 	a->itemsize = (unsigned int)size;
 	return 0;
 }
@@ -68,7 +82,7 @@ static int parse_descr(const char *v, struct npy_array *a)
 static int parse_shape(const char *v, struct npy_array *a)
 {
 	if (*v++ != '(')
-		return -EINVAL;
+		return npy_fail(a, "header: 'shape' is not a tuple");
 	a->ndim = 0;
 	for (;;) {
 		char *end;
@@ -78,64 +92,89 @@ static int parse_shape(const char *v, struct npy_array *a)
 			v++;
 		if (*v == ')')
 			return 0;
-		if (!isdigit((unsigned char)*v) || a->ndim == NPY_MAX_DIMS)
-			return -EINVAL;
+		if (!isdigit((unsigned char)*v))
+			return npy_fail(a, "header: 'shape' is not a tuple of integers");
+		if (a->ndim == NPY_MAX_DIMS)
+			return npy_fail(a, "more than %d dimensions", NPY_MAX_DIMS);
 		d = strtoull(v, &end, 10);
 		a->shape[a->ndim++] = d;
 		v = end;
 	}
 }
 
+/* The dict of a header that starts at @b (version byte at b[6]). */
+static int header_span(const unsigned char *b, size_t len, struct npy_array *a,
+		       size_t *start, size_t *hlen)
+{
+	if (len < 10)
+		return npy_fail(a, "cut short in the header (%zu bytes)", len);
+	if (b[6] == 1) {
+		*hlen = b[8] | (size_t)b[9] << 8;
+		*start = 10;
+	} else if ((b[6] == 2 || b[6] == 3) && len >= 12) {
+		*hlen = b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+		*start = 12;
+	} else {
+		return npy_fail(a, "format version %u.%u is not 1.0-3.0", b[6], b[7]);
+	}
+	if (*hlen > len - *start)
+		return npy_fail(a, "cut short in the header (%zu of %zu bytes)",
+				len - *start, *hlen);
+	return 0;
+}
+
 int npy_parse(const void *buf, size_t len, struct npy_array *a)
 {
 	const unsigned char *b = buf;
-	size_t hlen, start, n = 1, need;
-	char *h;
+	size_t hlen = 0, start = 0, n = 1, need, have;
+	char *h, shape[96];
 	const char *v;
 	unsigned int i;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
-	if (len < sizeof(magic) || memcmp(b, magic, sizeof(magic))) {
-		strcpy(a->descr, "|u1");
-		a->itemsize = 1;
-		a->ndim = 1;
-		a->shape[0] = len;
-		a->data = (void *)buf;
-		a->data_len = len;
-		return 0;
-	}
-	if (len < 10)
-		return -EINVAL;
-	if (b[6] == 1) {
-		hlen = b[8] | (size_t)b[9] << 8;
-		start = 10;
-	} else if ((b[6] == 2 || b[6] == 3) && len >= 12) {
-		hlen = b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
-		start = 12;
-	} else {
-		return -EINVAL;
-	}
-	if (hlen > len - start)
-		return -EINVAL;
+	if (len < sizeof(magic) || memcmp(b, magic, sizeof(magic)))
+		return npy_fail(a, "not a .npy file (no \\x93NUMPY magic)");
+	rc = header_span(b, len, a, &start, &hlen);
+	if (rc)
+		return rc;
 	h = strndup((const char *)b + start, hlen);
 	if (!h)
 		return -ENOMEM;
 	rc = -EINVAL;
 	v = dict_value(h, "descr");
-	if (!v || parse_descr(v, a))
+	if (!v) {
+		npy_fail(a, "header: no 'descr'");
+		goto out;
+	}
+	if (parse_descr(v, a))
 		goto out;
 	v = dict_value(h, "fortran_order");
-	if (!v || strncmp(v, "False", 5))
+	if (!v || strncmp(v, "False", 5)) {
+		npy_fail(a, "%s", v ? "Fortran-ordered array" : "header: no 'fortran_order'");
 		goto out;
+	}
 	v = dict_value(h, "shape");
-	if (!v || parse_shape(v, a))
+	if (!v) {
+		npy_fail(a, "header: no 'shape'");
+		goto out;
+	}
+	if (parse_shape(v, a))
 		goto out;
 	for (i = 0; i < a->ndim; i++)
-		n *= a->shape[i];
-	need = n * a->itemsize;
-	if (need > len - start - hlen)
+		if (__builtin_mul_overflow(n, a->shape[i], &n))
+			break;
+	have = len - start - hlen;
+	if (i < a->ndim || __builtin_mul_overflow(n, (size_t)a->itemsize, &need)) {
+		npy_fail(a, "shape %s of '%s' is larger than memory",
+			 npy_shape_str(a, shape, sizeof(shape)), a->descr);
 		goto out;
+	}
+	if (need != have) {
+		npy_fail(a, "data is %zu bytes, shape %s of '%s' needs %zu", have,
+			 npy_shape_str(a, shape, sizeof(shape)), a->descr, need);
+		goto out;
+	}
 	a->data = (void *)(b + start + hlen);
 	a->data_len = need;
 	rc = 0;
@@ -144,7 +183,7 @@ out:
 	return rc;
 }
 
-int npy_load(const char *path, struct npy_array *a)
+static int load(const char *path, struct npy_array *a, int raw_ok)
 {
 	struct stat st;
 	void *buf;
@@ -177,6 +216,16 @@ int npy_load(const char *path, struct npy_array *a)
 		got += r;
 	}
 	close(fd);
+	if (raw_ok && (got < sizeof(magic) || memcmp(buf, magic, sizeof(magic)))) {
+		strcpy(a->descr, "|u1");
+		a->itemsize = 1;
+		a->ndim = 1;
+		a->shape[0] = got;
+		a->data = buf;
+		a->data_len = got;
+		a->buf = buf;
+		return 0;
+	}
 	rc = npy_parse(buf, got, a);
 	if (rc) {
 		free(buf);
@@ -184,6 +233,47 @@ int npy_load(const char *path, struct npy_array *a)
 	}
 	a->buf = buf;
 	return 0;
+}
+
+int npy_load(const char *path, struct npy_array *a)
+{
+	return load(path, a, 0);
+}
+
+int npy_load_or_raw(const char *path, struct npy_array *a)
+{
+	return load(path, a, 1);
+}
+
+const char *npy_dtype_name(const struct npy_array *a, char *buf, size_t len)
+{
+	static const char *const kinds[] = { "b", "bool", "i", "int", "u", "uint",
+					     "f", "float", "c", "complex" };
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k += 2) {
+		if (a->descr[1] != kinds[k][0])
+			continue;
+		if (a->descr[1] == 'b')
+			snprintf(buf, len, "%s", a->itemsize == 1 ? "bool" : a->descr);
+		else
+			snprintf(buf, len, "%s%u", kinds[k + 1], a->itemsize * 8);
+		return buf;
+	}
+	snprintf(buf, len, "%s", a->descr);
+	return buf;
+}
+
+const char *npy_shape_str(const struct npy_array *a, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	off += (size_t)snprintf(buf, len, "(");
+	for (unsigned int i = 0; i < a->ndim && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%llu", i ? ", " : "",
+					(unsigned long long)a->shape[i]);
+	if (off < len)
+		snprintf(buf + off, len - off, "%s)", a->ndim == 1 ? "," : "");
+	return buf;
 }
 
 void npy_free(struct npy_array *a)

@@ -592,9 +592,10 @@ static int cmd_send(int argc, char **argv)
 		size_t len;
 
 		if (i < argc) {
-			rc = npy_load(argv[i], &a);
+			rc = npy_load_or_raw(argv[i], &a);
 			if (rc) {
-				fprintf(stderr, "pgpctl: %s: %s\n", argv[i], strerror(-rc));
+				fprintf(stderr, "pgpctl: %s: %s\n", argv[i],
+					rc == -EINVAL && a.error[0] ? a.error : strerror(-rc));
 				bad = 1;
 				continue;
 			}

@@ -246,11 +246,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	arr = calloc(nfiles, sizeof(*arr));
-	for (size_t i = 0; i < nfiles; i++)
-		if (npy_load(files[i], &arr[i])) {
-			fprintf(stderr, "pvasend: %s: not a valid .npy file\n", files[i]);
+	if (!arr) {
+		fprintf(stderr, "pvasend: out of memory for %zu files\n", nfiles);
+		return 1;
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		int rc = npy_load(files[i], &arr[i]);
+
+		if (rc) {
+			fprintf(stderr, "pvasend: %s: %s\n", files[i],
+				rc == -EINVAL ? arr[i].error : strerror(-rc));
 			return 1;
 		}
+	}
 	if (!count)
 		count = nfiles;
 	if (!pulse_step)

@@ -71,7 +71,9 @@ START_TEST(raw_file_is_bytes)
 
 	path(p, "raw.bin");
 	write_file(p, "hello", 5);
-	ck_assert_int_eq(npy_load(p, &a), 0);
+	ck_assert_int_eq(npy_load(p, &a), -EINVAL);
+	ck_assert_str_eq(a.error, "not a .npy file (no \\x93NUMPY magic)");
+	ck_assert_int_eq(npy_load_or_raw(p, &a), 0);
 	ck_assert_str_eq(a.descr, "|u1");
 	ck_assert_uint_eq(a.shape[0], 5);
 	ck_assert_mem_eq(a.data, "hello", 5);
@@ -79,23 +81,56 @@ START_TEST(raw_file_is_bytes)
 }
 END_TEST
 
+static struct npy_array parsed;	/* of the last parse_header() */
+
 static int parse_header(const char *dict, size_t data_len)
 {
 	unsigned char b[512] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0 };
 	size_t n = strlen(dict);
-	struct npy_array a;
 
 	b[8] = (unsigned char)n;
 	b[9] = 0;
 	memcpy(b + 10, dict, n);
-	return npy_parse(b, 10 + n + data_len, &a);
+	return npy_parse(b, 10 + n + data_len, &parsed);
 }
+
+/* Each refusal says why, in words a user can act on. */
+START_TEST(refusals_say_why)
+{
+	char buf[64];
+
+	ck_assert_int_eq(parse_header("{'descr': '<u2', 'fortran_order': False, 'shape': (3, 2), }", 14), -EINVAL);
+	ck_assert_str_eq(parsed.error, "data is 14 bytes, shape (3, 2) of '<u2' needs 12");
+	ck_assert_int_eq(parse_header("{'descr': '<u2', 'fortran_order': False, 'shape': (7,), }", 4), -EINVAL);
+	ck_assert_str_eq(parsed.error, "data is 4 bytes, shape (7,) of '<u2' needs 14");
+	ck_assert_int_eq(parse_header("{'descr': '<u2', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }", 4), -EINVAL);
+	ck_assert_str_eq(parsed.error, "shape (4294967296, 4294967296, 4294967296) of '<u2' is larger than memory");
+	ck_assert_int_eq(parse_header("{'descr': '>u2', 'fortran_order': False, 'shape': (2,), }", 4), -EINVAL);
+	ck_assert_str_eq(parsed.error, "big-endian data ('>u2')");
+	ck_assert_int_eq(parse_header("{'descr': '<u2', 'fortran_order': True, 'shape': (2,), }", 4), -EINVAL);
+	ck_assert_str_eq(parsed.error, "Fortran-ordered array");
+	ck_assert_int_eq(parse_header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", 16), -EINVAL);
+	ck_assert_str_eq(parsed.error, "header: 'descr' is not a simple dtype string");
+	ck_assert_int_eq(parse_header("{'descr': '<U8', 'fortran_order': False, 'shape': (2,), }", 64), -EINVAL);
+	ck_assert_str_eq(parsed.error, "dtype '<U8' is not a number");
+	/* names as NumPy prints them */
+	ck_assert_int_eq(parse_header("{'descr': '|b1', 'fortran_order': False, 'shape': (), }", 1), 0);
+	ck_assert_str_eq(npy_dtype_name(&parsed, buf, sizeof(buf)), "bool");
+	ck_assert_str_eq(npy_shape_str(&parsed, buf, sizeof(buf)), "()");
+	ck_assert_int_eq(parse_header("{'descr': '<c8', 'fortran_order': False, 'shape': (1, 2), }", 16), 0);
+	ck_assert_str_eq(npy_dtype_name(&parsed, buf, sizeof(buf)), "complex64");
+	ck_assert_str_eq(npy_shape_str(&parsed, buf, sizeof(buf)), "(1, 2)");
+	ck_assert_int_eq(parse_header("{'descr': '<f2', 'fortran_order': False, 'shape': (1,), }", 2), 0);
+	ck_assert_str_eq(npy_dtype_name(&parsed, buf, sizeof(buf)), "float16");
+}
+END_TEST
 
 START_TEST(refuses_malformed)
 {
 	ck_assert_int_eq(parse_header("{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }", 4), 0);
-	/* data shorter than the shape says */
+	/* data shorter or longer than the shape says */
 	ck_assert_int_eq(parse_header("{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }", 3), -EINVAL);
+	ck_assert_int_eq(parse_header("{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }", 5), -EINVAL);
 	ck_assert_int_eq(parse_header("{'descr': '<u2', 'fortran_order': True, 'shape': (2,), }", 4), -EINVAL);
 	ck_assert_int_eq(parse_header("{'descr': '>u2', 'fortran_order': False, 'shape': (2,), }", 4), -EINVAL);
 	ck_assert_int_eq(parse_header("{'descr': '<U8', 'fortran_order': False, 'shape': (2,), }", 16), -EINVAL);
@@ -132,6 +167,7 @@ static Suite *npy_suite(void)
 	tcase_add_test(tc, round_trip_u16_image);
 	tcase_add_test(tc, raw_file_is_bytes);
 	tcase_add_test(tc, refuses_malformed);
+	tcase_add_test(tc, refusals_say_why);
 	tcase_add_test(tc, refuses_bad_version_and_missing_file);
 	tcase_add_test(tc, save_to_missing_directory_fails);
 	suite_add_tcase(s, tc);
