@@ -477,12 +477,9 @@ int main(int argc, char **argv)
 	si.pebble_buf_size = cfg.pebble_buf_size;
 	si.max_transition_size = cfg.max_transition_size;
 	if (o.npy) {
-		uint64_t files = 0;
-
-		ret = pb_source_npy_scan(o.npy, &max_event, &files);
+		ret = pb_source_npy_scan(o.npy, &max_event, NULL, err, sizeof(err));
 		if (ret) {
-			say("%s: %s", o.npy, ret == -ENOENT ? "no .npy files" : ret == -EINVAL ?
-			    "a file is not a valid .npy" : strerror(-ret));
+			say("%s", err[0] ? err : strerror(-ret));
 			return EXIT_FAIL;
 		}
 		/* no DMA ring: plan as a 16-buffer virtual ring of the largest event */

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,29 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/pgpdma.h>
+#include "archive_format.h"
 #include "npy.h"
 #include "source_npy.h"
+
+/*
+ * The files of a directory, loaded and checked: one geometry and dtype, and
+ * each file a whole number of frames (a 1-D or 2-D array is one frame, the
+ * leading dimensions of a higher one a stack of frames).
+ */
+struct npy_set {
+	struct npy_array *arr;
+	size_t n;
+	uint32_t dtype, width, height;
+	size_t frame_bytes;
+	uint64_t frames;
+};
 
 struct npy_src {
 	struct pb_source base;
 	struct pb_npy_options opt;
-	struct npy_array *arr;
-	size_t n;
-	size_t next_file;
+	struct npy_set set;
+	size_t next_file;	/* the next frame: file ... */
+	uint64_t next_in_file;	/* ... and frame of its stack */
 	int efd;
 	/* synthesized transitions still to emit: queue of ids */
 	unsigned int pending[4];
@@ -87,47 +102,145 @@ static void free_names(char **v, size_t n)
 	free(v);
 }
 
-int pb_source_npy_scan(const char *dir, uint64_t *max_event, uint64_t *files)
+/* The archive's dtype of a NumPy element type, 0 if it has none. */
+static uint32_t dtype_of(const struct npy_array *a)
 {
-	char **names;
-	size_t n;
-	uint64_t max = 0;
-	int ret = list_files(dir, &names, &n);
-
-	if (ret)
-		return ret;
-	for (size_t i = 0; i < n; i++) {
-		char path[4096];
-		struct npy_array a;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		ret = npy_load(path, &a);
-		if (ret)
-			break;
-		if (a.data_len + PGPDMA_TH_SIZE > max)
-			max = a.data_len + PGPDMA_TH_SIZE;
-		npy_free(&a);
-	}
-	free_names(names, n);
-	if (ret)
-		return ret;
-	*max_event = max;
-	if (files)
-		*files = n;
-	return 0;
-}
-
-static uint32_t dtype_of(const char *descr)
-{
-	static const struct { const char *d; uint32_t t; } m[] = {
-		{ "|u1", 1 }, { "<u1", 1 }, { "u1", 1 }, { "<u2", 2 }, { "<u4", 3 },
-		{ "<i2", 4 }, { "<i4", 5 }, { "<f4", 6 }, { "<f8", 7 },
+	static const struct { char kind; unsigned int size; uint32_t t; } m[] = {
+		{ 'u', 1, PB_DTYPE_UINT8 }, { 'u', 2, PB_DTYPE_UINT16 },
+		{ 'u', 4, PB_DTYPE_UINT32 }, { 'i', 2, PB_DTYPE_INT16 },
+		{ 'i', 4, PB_DTYPE_INT32 }, { 'f', 4, PB_DTYPE_FLOAT32 },
+		{ 'f', 8, PB_DTYPE_FLOAT64 },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-		if (!strcmp(descr, m[i].d))
+		if (a->descr[1] == m[i].kind && a->itemsize == m[i].size)
 			return m[i].t;
 	return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Geometry and dtype of one loaded file, or -EINVAL with the reason in @err. */
+static int file_geometry(const char *path, const struct npy_array *a, struct npy_set *g,
+			 char *err, size_t errlen)
+{
+	char name[32], shape[96], known[128] = "";
+	uint64_t frames = 1, h, w;
+
+	g->dtype = dtype_of(a);
+	if (!g->dtype) {
+		for (uint32_t t = 1; t < PB_DTYPE_COUNT; t++)
+			snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+				 t > 1 ? ", " : "", pb_dtype_name(t));
+		return fail(err, errlen, "%s: dtype %s ('%s') is not one the archive records (%s)",
+			    path, npy_dtype_name(a, name, sizeof(name)), a->descr, known);
+	}
+	if (a->ndim == 0)
+		return fail(err, errlen, "%s: a 0-d array (one number) is not an image", path);
+	if (!a->data_len)
+		return fail(err, errlen, "%s: empty array, shape %s", path,
+			    npy_shape_str(a, shape, sizeof(shape)));
+	/* npy_load() checked that the product of the shape fits in data_len */
+	for (unsigned int i = 0; i + 2 < a->ndim; i++)
+		frames *= a->shape[i];
+	h = a->ndim >= 2 ? a->shape[a->ndim - 2] : 1;
+	w = a->shape[a->ndim - 1];
+	if (h > UINT32_MAX || w > UINT32_MAX)
+		return fail(err, errlen, "%s: shape %s: an image dimension exceeds 2^32",
+			    path, npy_shape_str(a, shape, sizeof(shape)));
+	g->height = (uint32_t)h;
+	g->width = (uint32_t)w;
+	g->frame_bytes = a->data_len / frames;
+	g->frames = frames;
+	return 0;
+}
+
+/* Load and check every .npy file of @dir into @set; the reason in @err. */
+static int load_set(const char *dir, struct npy_set *set, char *err, size_t errlen)
+{
+	char **names = NULL, path[4096], name[32], first[4096] = "";
+	size_t count = 0;
+	int ret;
+
+	memset(set, 0, sizeof(*set));
+	ret = list_files(dir, &names, &count);
+	if (ret) {
+		fail(err, errlen, "%s: %s", dir, ret == -ENOENT ? "no .npy files" : strerror(-ret));
+		return ret;
+	}
+	set->arr = calloc(count, sizeof(*set->arr));
+	if (!set->arr) {
+		free_names(names, count);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < count && !ret; i++) {
+		struct npy_array *a = &set->arr[i];
+		struct npy_set g = { 0 };
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		ret = npy_load(path, a);
+		if (ret) {
+			if (ret == -EINVAL)
+				fail(err, errlen, "%s: %s", path, a->error);
+			else
+				fail(err, errlen, "%s: %s", path, strerror(-ret));
+			break;
+		}
+		set->n++;
+		ret = file_geometry(path, a, &g, err, errlen);
+		if (ret)
+			break;
+		if (i == 0) {
+			set->dtype = g.dtype;
+			set->width = g.width;
+			set->height = g.height;
+			set->frame_bytes = g.frame_bytes;
+			snprintf(first, sizeof(first), "%s", names[i]);
+		} else if (g.dtype != set->dtype || g.width != set->width || g.height != set->height) {
+			ret = fail(err, errlen, "%s: %ux%u %s images, but %s has %ux%u %s: "
+				   "every file of a replay must have the first file's geometry and dtype",
+				   path, g.width, g.height, npy_dtype_name(a, name, sizeof(name)),
+				   first, set->width, set->height, pb_dtype_name(set->dtype));
+		}
+		set->frames += g.frames;
+	}
+	free_names(names, count);
+	return ret;
+}
+
+static void free_set(struct npy_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		npy_free(&set->arr[i]);
+	free(set->arr);
+	memset(set, 0, sizeof(*set));
+}
+
+int pb_source_npy_scan(const char *dir, uint64_t *max_event, uint64_t *frames,
+		       char *err, size_t errlen)
+{
+	struct npy_set set;
+	int ret = load_set(dir, &set, err, errlen);
+
+	if (!ret) {
+		*max_event = set.frame_bytes + PGPDMA_TH_SIZE;
+		if (frames)
+			*frames = set.frames;
+	}
+	free_set(&set);
+	return ret;
 }
 
 static void npy_wake(struct pb_source *s)
@@ -187,12 +300,23 @@ static int pace(struct npy_src *n)
 	return 1;
 }
 
+/* Past the frame just taken: the next of the stack, or the next file's first. */
+static void next_frame(struct npy_src *n)
+{
+	const struct npy_array *a = &n->set.arr[n->next_file];
+
+	if (++n->next_in_file * n->set.frame_bytes >= a->data_len) {
+		n->next_file++;
+		n->next_in_file = 0;
+	}
+}
+
 static int npy_next(struct pb_source *s, struct pb_event *ev)
 {
 	struct npy_src *n = (struct npy_src *)s;
 	struct pb_timing t;
 	struct timespec now;
-	const struct npy_array *a = NULL;
+	const uint8_t *frame = NULL;
 	unsigned int tr_id = PGPDMA_TR_L1ACCEPT;
 	uint8_t *dst;
 	size_t cap, len;
@@ -201,9 +325,10 @@ static int npy_next(struct pb_source *s, struct pb_event *ev)
 
 	if (stopped(n))
 		return 0;
-	if (!n->npending && n->next_file >= n->n) {
+	if (!n->npending && n->next_file >= n->set.n) {
 		if (n->opt.loop) {
 			n->next_file = 0;
+			n->next_in_file = 0;
 		} else if (n->opt.transitions && !n->end_emitted) {
 			n->pending[0] = PGPDMA_TR_DISABLE;
 			n->pending[1] = PGPDMA_TR_END_RUN;
@@ -217,7 +342,8 @@ static int npy_next(struct pb_source *s, struct pb_event *ev)
 	if (is_tr) {
 		tr_id = n->pending[0];
 	} else {
-		a = &n->arr[n->next_file];
+		frame = (const uint8_t *)n->set.arr[n->next_file].data +
+			n->next_in_file * n->set.frame_bytes;
 		if (!pace(n))
 			return 0;
 	}
@@ -226,7 +352,7 @@ static int npy_next(struct pb_source *s, struct pb_event *ev)
 		return ret == -EINTR ? 0 : ret;
 	if (ret == 0) {		/* dropped: pool empty in drop mode */
 		n->st.dropped_pool++;
-		n->next_file++;
+		next_frame(n);
 		n->pulse_id++;
 		n->evt_counter = (n->evt_counter + 1) & PGPDMA_TH_EVT_COUNTER_MASK;
 		return 0;
@@ -235,7 +361,7 @@ static int npy_next(struct pb_source *s, struct pb_event *ev)
 		memmove(n->pending, n->pending + 1, sizeof(n->pending) - sizeof(n->pending[0]));
 		n->npending--;
 	} else {
-		n->next_file++;
+		next_frame(n);
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	memset(&t, 0, sizeof(t));
@@ -253,15 +379,15 @@ static int npy_next(struct pb_source *s, struct pb_event *ev)
 	pb_timing_encode(&t, dst, cap);
 	memset(ev, 0, sizeof(*ev));
 	ev->buf = h;
-	len = PGPDMA_TH_SIZE + (a ? a->data_len : 0);
+	len = PGPDMA_TH_SIZE + (frame ? n->set.frame_bytes : 0);
 	ev->orig_len = len;
 	if (len > cap) {
 		ev->damage |= PB_DMG_OVERFLOW;
 		n->st.overflows++;
 		len = cap;
 	}
-	if (a && len > PGPDMA_TH_SIZE)
-		memcpy(dst + PGPDMA_TH_SIZE, a->data, len - PGPDMA_TH_SIZE);
+	if (frame && len > PGPDMA_TH_SIZE)
+		memcpy(dst + PGPDMA_TH_SIZE, frame, len - PGPDMA_TH_SIZE);
 	ev->len = (uint32_t)len;
 	ev->dest = n->opt.dest;
 	ev->dma_seq = n->st.events;
@@ -281,9 +407,7 @@ static void npy_close(struct pb_source *s)
 {
 	struct npy_src *n = (struct npy_src *)s;
 
-	for (size_t i = 0; i < n->n; i++)
-		npy_free(&n->arr[i]);
-	free(n->arr);
+	free_set(&n->set);
 	if (n->efd >= 0)
 		close(n->efd);
 	free(n);
@@ -300,64 +424,31 @@ int pb_source_npy_open(struct pb_source **out, const struct pb_npy_options *o,
 		       const struct pb_source_env *env, char *err, size_t errlen)
 {
 	struct npy_src *n;
-	char **names = NULL;
-	size_t count = 0;
 	int ret;
 
 	if (!out || !o || !o->dir || !env || !env->pool)
 		return -EINVAL;
 	if (err && errlen)
 		err[0] = 0;
-	ret = list_files(o->dir, &names, &count);
-	if (ret) {
-		if (err)
-			snprintf(err, errlen, "%s: %s", o->dir,
-				 ret == -ENOENT ? "no .npy files" : strerror(-ret));
-		if (ret != -ENOENT)
-			free_names(names, count);
-		return ret;
-	}
 	n = calloc(1, sizeof(*n));
-	if (!n || !(n->arr = calloc(count, sizeof(*n->arr)))) {
-		free(n);
-		free_names(names, count);
+	if (!n)
 		return -ENOMEM;
-	}
 	n->efd = -1;
 	n->base.ops = &npy_ops;
 	n->base.name = "npy";
 	n->base.env = *env;
 	n->opt = *o;
-	for (size_t i = 0; i < count; i++) {
-		char path[4096];
-
-		snprintf(path, sizeof(path), "%s/%s", o->dir, names[i]);
-		ret = npy_load(path, &n->arr[i]);
-		if (ret) {
-			if (err)
-				snprintf(err, errlen, "%s: %s", path,
-					 ret == -EINVAL ? "not a valid .npy file" : strerror(-ret));
-			break;
-		}
-		n->n++;
-		if (n->arr[i].data_len + PGPDMA_TH_SIZE > n->base.max_event)
-			n->base.max_event = n->arr[i].data_len + PGPDMA_TH_SIZE;
-	}
-	free_names(names, count);
+	ret = load_set(o->dir, &n->set, err, errlen);
 	if (!ret && (n->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		ret = -errno;
 	if (ret) {
 		npy_close(&n->base);
 		return ret;
 	}
-	n->base.dtype = dtype_of(n->arr[0].descr);
-	if (n->arr[0].ndim >= 2) {
-		n->base.height = (uint32_t)n->arr[0].shape[n->arr[0].ndim - 2];
-		n->base.width = (uint32_t)n->arr[0].shape[n->arr[0].ndim - 1];
-	} else if (n->arr[0].ndim == 1) {
-		n->base.height = 1;
-		n->base.width = (uint32_t)n->arr[0].shape[0];
-	}
+	n->base.max_event = n->set.frame_bytes + PGPDMA_TH_SIZE;
+	n->base.dtype = n->set.dtype;
+	n->base.width = n->set.width;
+	n->base.height = n->set.height;
 	if (o->transitions) {
 		n->pending[0] = PGPDMA_TR_CONFIGURE;
 		n->pending[1] = PGPDMA_TR_BEGIN_RUN;

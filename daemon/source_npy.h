@@ -12,9 +12,15 @@
  * BeginRun and Enable before the first image and, at the end of a single
  * pass, Disable and EndRun (so a one-pass replay is one complete run).
  *
- * The files are loaded once at open (they must fit in memory); the first
- * file gives the geometry and dtype reported to the archive. Files that
- * are not .npy are refused at open with the file named.
+ * The files are loaded once at open (they must fit in memory) and checked:
+ * each must be a valid .npy (magic, header, data length exactly shape x
+ * itemsize) of a dtype the archive records, and every file must have the
+ * first one's image geometry and dtype, which the archive's segment header
+ * carries for the whole run. A 1-D array is one frame of height 1, a 2-D
+ * one a frame, and an array of more dimensions a stack of frames of its
+ * last two (in C order: files in name order, then each file's frames in
+ * order, one event each). Anything else is refused at open with the file
+ * and the reason named.
  */
 #ifndef PEBBLED_SOURCE_NPY_H
 #define PEBBLED_SOURCE_NPY_H
@@ -41,13 +47,19 @@ struct pb_npy_options {
 /**
  * pb_source_npy_open() - load the files and make the source
  * @err: a one-line message on failure (may be NULL)
- * Returns 0, -ENOENT (no .npy files), -EINVAL (a file that is not a valid
- * .npy; named in @err), -errno.
+ * Returns 0, -ENOENT (no .npy files), -EINVAL (a file refused, see above;
+ * named with the reason in @err), -errno (also in @err).
  */
 int pb_source_npy_open(struct pb_source **s, const struct pb_npy_options *o,
 		       const struct pb_source_env *env, char *err, size_t errlen);
 
-/* Largest event (timing header + array bytes) the files of @dir give; 0 + -errno on error. */
-int pb_source_npy_scan(const char *dir, uint64_t *max_event, uint64_t *files);
+/**
+ * pb_source_npy_scan() - the checks of pb_source_npy_open() without a source
+ * @max_event: the event size (timing header + one frame)
+ * @frames:    frames in all files (may be NULL)
+ * Returns what pb_source_npy_open() would, with the same message in @err.
+ */
+int pb_source_npy_scan(const char *dir, uint64_t *max_event, uint64_t *frames,
+		       char *err, size_t errlen);
 
 #endif /* PEBBLED_SOURCE_NPY_H */

@@ -594,6 +594,155 @@ START_TEST(npy_source_errors)
 }
 END_TEST
 
+/* A directory @name under tmp holding the given .npy files; its path in @dir. */
+struct npy_file {
+	const char *name;
+	const char *descr;	/* NULL: write @raw as the whole file */
+	unsigned int ndim;
+	uint64_t shape[3];
+	size_t bytes;		/* data bytes (may disagree with the shape) */
+	const char *raw;
+};
+
+static void npy_dir(char *dir, size_t len, const char *name, const struct npy_file *f, size_t n)
+{
+	static uint8_t zeros[4 * W * H * 8];
+
+	snprintf(dir, len, "%s/%s", tmp, name);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	for (size_t i = 0; i < n; i++) {
+		char p[800];
+
+		snprintf(p, sizeof(p), "%s/%s", dir, f[i].name);
+		if (!f[i].descr) {
+			pb_test_write_file(p, f[i].raw);
+			continue;
+		}
+		ck_assert_uint_le(f[i].bytes, sizeof(zeros));
+		ck_assert_int_eq(npy_save(p, f[i].descr, f[i].ndim, f[i].shape, zeros, f[i].bytes), 0);
+	}
+}
+
+/* pb_source_npy_scan() and _open() refuse @dir; @err names @file and says @why. */
+static void expect_refused(const char *dir, const char *file, const char *why)
+{
+	struct pb_pool *pool;
+	struct pb_pool_options popt = { 2, 4096, 0, 0, 0, NULL, NULL };
+	struct pb_metrics m;
+	atomic_int stop = 0;
+	struct pb_source_env env = { 0 };
+	struct pb_npy_options no = { dir, 0, 0, 0, 0 };
+	struct pb_source *s = NULL;
+	uint64_t max_event;
+	char err[512], where[800];
+
+	pb_metrics_init(&m);
+	ck_assert_int_eq(pb_pool_create(&pool, &popt), 0);
+	env.pool = pool;
+	env.metrics = &m;
+	env.stop = &stop;
+	snprintf(where, sizeof(where), "%s/%s: ", dir, file);
+	ck_assert_int_eq(pb_source_npy_scan(dir, &max_event, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, where) == err && strstr(err, why), "scan: '%s'", err);
+	ck_assert_int_eq(pb_source_npy_open(&s, &no, &env, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, where) == err && strstr(err, why), "open: '%s'", err);
+	ck_assert_ptr_null(s);
+	pb_pool_destroy(pool);
+}
+
+/*
+ * Inputs that used to be archived under the wrong geometry or dtype while
+ * every tool said "intact": each refused, naming the file and the reason.
+ */
+START_TEST(npy_source_refuses_mislabelled)
+{
+	char d[600];
+	const size_t img = W * H * 2;
+	const struct npy_file garbage[] = {
+		{ "a.npy", "<u2", 2, { H, W }, img, NULL },
+		{ "b.npy", NULL, 0, { 0 }, 0, "random bytes, not numpy" },
+	};
+	const struct npy_file short_shape[] = {
+		{ "a.npy", "<u2", 2, { H, W - 1 }, img, NULL },
+	};
+	const struct npy_file mixed_shape[] = {
+		{ "a.npy", "<u2", 2, { H, W }, img, NULL },
+		{ "b.npy", "<u2", 2, { W, H }, img, NULL },
+	};
+	const struct npy_file mixed_dtype[] = {
+		{ "a.npy", "<u2", 2, { H, W }, img, NULL },
+		{ "b.npy", "<i2", 2, { H, W }, img, NULL },
+	};
+	static const struct { const char *descr, *name; } unknown[] = {
+		{ "|b1", "dtype bool ('|b1')" }, { "<c8", "dtype complex64 ('<c8')" },
+		{ "<f2", "dtype float16 ('<f2')" }, { "<i8", "dtype int64 ('<i8')" },
+		{ "<u8", "dtype uint64 ('<u8')" }, { "|i1", "dtype int8 ('|i1')" },
+	};
+	const struct npy_file scalar[] = { { "a.npy", "<u2", 0, { 0 }, 2, NULL } };
+	const struct npy_file empty[] = { { "a.npy", "<u2", 2, { 0, W }, 0, NULL } };
+
+	npy_dir(d, sizeof(d), "garbage", garbage, 2);
+	expect_refused(d, "b.npy", "not a .npy file");
+	npy_dir(d, sizeof(d), "short_shape", short_shape, 1);
+	expect_refused(d, "a.npy", "data is 768 bytes, shape (16, 23) of '<u2' needs 736");
+	npy_dir(d, sizeof(d), "mixed_shape", mixed_shape, 2);
+	expect_refused(d, "b.npy", "16x24 uint16 images, but a.npy has 24x16 uint16");
+	npy_dir(d, sizeof(d), "mixed_dtype", mixed_dtype, 2);
+	expect_refused(d, "b.npy", "24x16 int16 images, but a.npy has 24x16 uint16");
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		char name[32];
+		struct npy_file f = { "a.npy", unknown[i].descr, 2, { H, W }, 0, NULL };
+
+		f.bytes = W * H * strtoul(unknown[i].descr + 2, NULL, 10);
+		snprintf(name, sizeof(name), "dtype%zu", i);
+		npy_dir(d, sizeof(d), name, &f, 1);
+		expect_refused(d, "a.npy", unknown[i].name);
+	}
+	npy_dir(d, sizeof(d), "scalar", scalar, 1);
+	expect_refused(d, "a.npy", "a 0-d array (one number) is not an image");
+	npy_dir(d, sizeof(d), "empty", empty, 1);
+	expect_refused(d, "a.npy", "empty array, shape (0, 24)");
+}
+END_TEST
+
+/* A 3-D file is a stack of frames: one event each, in order, then the next file. */
+START_TEST(npy_stack_is_frames)
+{
+	struct rig r;
+	struct pb_pipeline_stats st;
+	struct pb_archive_reader *ar;
+	struct pb_ar_rec rec;
+	uint64_t shape[3] = { 3, H, W };
+	uint16_t stack[3][W * H], want[W * H];
+	char p[700], run[700];
+	unsigned int img = 0;
+
+	/* img0000.npy becomes a stack of images 100..102; the rest stay */
+	for (unsigned int k = 0; k < 3; k++)
+		img_fill(100 + k, stack[k]);
+	snprintf(p, sizeof(p), "%s/img0000.npy", imgdir);
+	ck_assert_int_eq(npy_save(p, "<u2", 3, shape, stack, sizeof(stack)), 0);
+	rig_init(&r, 4, 0, PB_BP_LOSSLESS);
+	ck_assert_int_eq(pb_pipeline_start(&r.pl, &r.po), 0);
+	ck_assert(wait_done(r.pl, 10000));
+	ck_assert_int_eq(pb_pipeline_join(r.pl, &st), 0);
+	ck_assert_uint_eq(st.events, NIMG + 2 + 5);
+	snprintf(run, sizeof(run), "%s/run000001", outdir);
+	ck_assert_int_eq(pb_ar_open(&ar, run), 0);
+	while (pb_ar_next(ar, &rec) == 1) {
+		if (rec.hdr.transition != PGPDMA_TR_L1ACCEPT)
+			continue;
+		ck_assert_uint_eq(rec.hdr.length, 32 + sizeof(want));
+		img_fill(img < 3 ? 100 + img : img - 2, want);
+		ck_assert_int_eq(memcmp((const uint8_t *)rec.payload + 32, want, sizeof(want)), 0);
+		img++;
+	}
+	pb_ar_close(ar);
+	ck_assert_uint_eq(img, NIMG + 2);
+	rig_done(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -611,6 +760,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, run_taken_after_scan);
 	tcase_add_test(tc, two_writers_one_dir);
 	tcase_add_test(tc, npy_source_errors);
+	tcase_add_test(tc, npy_source_refuses_mislabelled);
+	tcase_add_test(tc, npy_stack_is_frames);
 	suite_add_tcase(s, tc);
 	return s;
 }
