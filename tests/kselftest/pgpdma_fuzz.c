@@ -2258,6 +2258,22 @@ static void *fz_worker(void *arg)
 /* Reader, controller, mapper, watchdog (concurrent case)             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The reader's file and its claim of FZ_DEST_GEN, made before any worker
+ * starts: a worker's SET_DEST with a random or all-ones mask would
+ * otherwise take the dest first (and then rightly get EBUSY once the
+ * reader holds it).
+ */
+static int fz_claim_reader(struct fz_ctx *c)
+{
+	c->sfd = pg_open(O_RDWR | O_NONBLOCK);
+	if (c->sfd < 0 || pg_set_dest_one(c->sfd, FZ_DEST_GEN)) {
+		fz_fail("reader: open/claim of dest %u: %s", FZ_DEST_GEN, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void *fz_reader(void *arg)
 {
 	struct fz_ctx *c = arg;
@@ -2267,14 +2283,8 @@ static void *fz_reader(void *arg)
 	bool verify = false, in_chain = false;
 	uint64_t last_seq = 0, last_pid = 0;
 	bool any = false;
-	int fd = pg_open(O_RDWR | O_NONBLOCK), n, i;
+	int fd = c->sfd, n, i;	/* opened and claimed by fz_claim_reader() */
 
-	if (fd < 0 || pg_set_dest_one(fd, FZ_DEST_GEN)) {
-		fz_fail("reader: open/claim of dest %u: %s", FZ_DEST_GEN, strerror(errno));
-		c->done = 1;
-		return NULL;
-	}
-	c->sfd = fd;
 	while (!sh->stop) {
 		if (rpct(&c->r, 2)) {
 			struct pgpdma_inject in;
@@ -2652,6 +2662,8 @@ static int fz_process(int cas, unsigned int nthreads, uint64_t target, unsigned 
 		rd->frame = malloc(rd->frame_cap);
 		if (!rd->frame)
 			goto nomem;
+		if (fz_claim_reader(rd))
+			return 1;
 		g_nctx = nw + 3;
 	} else {
 		fz_w[OP_MAP] = 10;
