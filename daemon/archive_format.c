@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pebbled archive: small helpers shared by the writer and the reader. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
 #include "archive_format.h"
@@ -14,10 +15,14 @@ static const char *const dtype_names[PB_DTYPE_COUNT] = {
 	[PB_DTYPE_INT32] = "int32",
 	[PB_DTYPE_FLOAT32] = "float32",
 	[PB_DTYPE_FLOAT64] = "float64",
+	[PB_DTYPE_INT8] = "int8",
+	[PB_DTYPE_UINT64] = "uint64",
+	[PB_DTYPE_INT64] = "int64",
+	[PB_DTYPE_FLOAT16] = "float16",
 };
 
 static const unsigned int dtype_sizes[PB_DTYPE_COUNT] = {
-	0, 1, 2, 4, 2, 4, 4, 8,
+	0, 1, 2, 4, 2, 4, 4, 8, 1, 8, 8, 2,
 };
 
 const char *pb_dtype_name(unsigned int dtype)
@@ -38,6 +43,23 @@ int pb_dtype_from_name(const char *name)
 		if (strcmp(name, dtype_names[i]) == 0)
 			return (int)i;
 	return -EINVAL;
+}
+
+const char *pb_dtype_list(char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = 0;
+	for (unsigned int i = 1; i < PB_DTYPE_COUNT; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", i > 1 ? ", " : "", dtype_names[i]);
+
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+	}
+	return buf;
 }
 
 static uint32_t rec_check(const struct pb_ar_rec_header *hdr)

@@ -53,8 +53,34 @@ enum pb_dtype {
 	PB_DTYPE_INT32 = 5,
 	PB_DTYPE_FLOAT32 = 6,
 	PB_DTYPE_FLOAT64 = 7,
+	PB_DTYPE_INT8 = 8,
+	PB_DTYPE_UINT64 = 9,
+	PB_DTYPE_INT64 = 10,
+	PB_DTYPE_FLOAT16 = 11,
 	PB_DTYPE_COUNT
 };
+
+/*
+ * enum pb_dtype of a NumPy element type: @kind 'u', 'i' or 'f' (the
+ * second character of a little-endian descr such as "<u2"), @size in
+ * bytes; PB_DTYPE_UNKNOWN for one the archive does not record.
+ */
+static inline unsigned int pb_dtype_from_npy(char kind, unsigned int size)
+{
+	static const struct { char kind; unsigned char size, t; } m[] = {
+		{ 'u', 1, PB_DTYPE_UINT8 }, { 'u', 2, PB_DTYPE_UINT16 },
+		{ 'u', 4, PB_DTYPE_UINT32 }, { 'u', 8, PB_DTYPE_UINT64 },
+		{ 'i', 1, PB_DTYPE_INT8 }, { 'i', 2, PB_DTYPE_INT16 },
+		{ 'i', 4, PB_DTYPE_INT32 }, { 'i', 8, PB_DTYPE_INT64 },
+		{ 'f', 2, PB_DTYPE_FLOAT16 }, { 'f', 4, PB_DTYPE_FLOAT32 },
+		{ 'f', 8, PB_DTYPE_FLOAT64 },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (m[i].kind == kind && m[i].size == size)
+			return m[i].t;
+	return PB_DTYPE_UNKNOWN;
+}
 
 /* Record damage bits (set by whoever produced the event). */
 #define PB_DMG_TRUNCATED	(1U << 0)	/* event shorter than expected */
@@ -197,6 +223,8 @@ const char *pb_dtype_name(unsigned int dtype);
 unsigned int pb_dtype_size(unsigned int dtype);
 /* enum pb_dtype for a name, or -EINVAL. */
 int pb_dtype_from_name(const char *name);
+/* "uint8, uint16, ..." (every known dtype) into @buf; returns @buf. */
+const char *pb_dtype_list(char *buf, size_t len);
 
 /* Fill in hdr->header_check (all other fields must be set). */
 void pb_ar_rec_header_seal(struct pb_ar_rec_header *hdr);

@@ -277,8 +277,12 @@ static int load_key(struct ctx *x, const struct key *k, const config_setting_t *
 		if (ret)
 			return ret;
 		ret = pb_dtype_from_name(str);
-		if (ret <= 0)
-			return fail(x, s, "'image_dtype' must be one of uint8, uint16, uint32, int16, int32, float32, float64, not \"%s\"", str);
+		if (ret <= 0) {
+			char known[160];
+
+			return fail(x, s, "'image_dtype' must be one of %s, not \"%s\"",
+				    pb_dtype_list(known, sizeof(known)), str);
+		}
 		c->image_dtype = (enum pb_dtype)ret;
 		return 0;
 	case K_ROI:

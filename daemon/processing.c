@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,28 @@
 #include "archive_format.h"
 #include "processing.h"
 
+/* IEEE 754 binary16 -> double (NumPy's float16). */
+static double half_to_double(uint16_t h)
+{
+	unsigned int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+	double v;
+
+	if (e == 0)
+		v = ldexp(m, -24);			/* zero, subnormal */
+	else if (e == 31)
+		v = m ? NAN : INFINITY;
+	else
+		v = ldexp(m | 0x400, (int)e - 25);	/* (1 + m/1024) * 2^(e-15) */
+	return (h & 0x8000) ? -v : v;
+}
+
 static double pix(const uint8_t *b, uint32_t dtype)
 {
 	switch (dtype) {
+	case PB_DTYPE_INT8: return (int8_t)*b;
+	case PB_DTYPE_UINT64: { uint64_t v; memcpy(&v, b, 8); return (double)v; }
+	case PB_DTYPE_INT64: { int64_t v; memcpy(&v, b, 8); return (double)v; }
+	case PB_DTYPE_FLOAT16: { uint16_t v; memcpy(&v, b, 2); return half_to_double(v); }
 	case PB_DTYPE_UINT16: { uint16_t v; memcpy(&v, b, 2); return v; }
 	case PB_DTYPE_UINT32: { uint32_t v; memcpy(&v, b, 4); return v; }
 	case PB_DTYPE_INT16: { int16_t v; memcpy(&v, b, 2); return v; }

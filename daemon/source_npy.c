@@ -102,22 +102,6 @@ static void free_names(char **v, size_t n)
 	free(v);
 }
 
-/* The archive's dtype of a NumPy element type, 0 if it has none. */
-static uint32_t dtype_of(const struct npy_array *a)
-{
-	static const struct { char kind; unsigned int size; uint32_t t; } m[] = {
-		{ 'u', 1, PB_DTYPE_UINT8 }, { 'u', 2, PB_DTYPE_UINT16 },
-		{ 'u', 4, PB_DTYPE_UINT32 }, { 'i', 2, PB_DTYPE_INT16 },
-		{ 'i', 4, PB_DTYPE_INT32 }, { 'f', 4, PB_DTYPE_FLOAT32 },
-		{ 'f', 8, PB_DTYPE_FLOAT64 },
-	};
-
-	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-		if (a->descr[1] == m[i].kind && a->itemsize == m[i].size)
-			return m[i].t;
-	return 0;
-}
-
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -136,17 +120,14 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 static int file_geometry(const char *path, const struct npy_array *a, struct npy_set *g,
 			 char *err, size_t errlen)
 {
-	char name[32], shape[96], known[128] = "";
+	char name[32], shape[96], known[160];
 	uint64_t frames = 1, h, w;
 
-	g->dtype = dtype_of(a);
-	if (!g->dtype) {
-		for (uint32_t t = 1; t < PB_DTYPE_COUNT; t++)
-			snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
-				 t > 1 ? ", " : "", pb_dtype_name(t));
+	g->dtype = pb_dtype_from_npy(a->descr[1], a->itemsize);
+	if (!g->dtype)
 		return fail(err, errlen, "%s: dtype %s ('%s') is not one the archive records (%s)",
-			    path, npy_dtype_name(a, name, sizeof(name)), a->descr, known);
-	}
+			    path, npy_dtype_name(a, name, sizeof(name)), a->descr,
+			    pb_dtype_list(known, sizeof(known)));
 	if (a->ndim == 0)
 		return fail(err, errlen, "%s: a 0-d array (one number) is not an image", path);
 	if (!a->data_len)

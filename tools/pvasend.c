@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/pgpdma.h>
+#include "archive_format.h"
 #include "npy.h"
 #include "net_proto.h"
 
@@ -100,19 +101,6 @@ static int add_path(char ***v, size_t *n, const char *p)
 	}
 	*v = realloc(*v, (*n + 1) * sizeof(**v));
 	(*v)[(*n)++] = strdup(p);
-	return 0;
-}
-
-static uint8_t dtype_code(const char *descr)
-{
-	if (!strcmp(descr, "|u1") || !strcmp(descr, "<u1") || !strcmp(descr, "u1"))
-		return 1;
-	if (!strcmp(descr, "<u2")) return 2;
-	if (!strcmp(descr, "<u4")) return 3;
-	if (!strcmp(descr, "<i2")) return 4;
-	if (!strcmp(descr, "<i4")) return 5;
-	if (!strcmp(descr, "<f4")) return 6;
-	if (!strcmp(descr, "<f8")) return 7;
 	return 0;
 }
 
@@ -321,7 +309,7 @@ int main(int argc, char **argv)
 		sleep_until(&due);
 		clock_gettime(CLOCK_REALTIME, &now);
 		memset(&h, 0, sizeof(h));
-		h.dtype = dtype_code(a->descr);
+		h.dtype = (uint8_t)pb_dtype_from_npy(a->descr[1], a->itemsize);
 		h.frame_id = k + 1;
 		h.ts_sec = (uint32_t)(now.tv_sec - PGPDMA_EPICS_EPOCH_OFFSET);
 		h.ts_nsec = (uint32_t)now.tv_nsec;

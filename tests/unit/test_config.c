@@ -179,7 +179,7 @@ START_TEST(bad_values)
 	expect_error("detector = \"pva\";\n", 1,
 		     "'detector' must be \"link\" or \"network\", not \"pva\"");
 	expect_error("image_dtype = \"uint12\";\n", 1,
-		     "'image_dtype' must be one of uint8, uint16, uint32, int16, int32, float32, float64, not \"uint12\"");
+		     "'image_dtype' must be one of uint8, uint16, uint32, int16, int32, float32, float64, int8, uint64, int64, float16, not \"uint12\"");
 	expect_error("device = \"\";\n", 1, "'device' must not be empty");
 	expect_error("roi = ( { x = 1; y = 2; w = 3; h = 4; z = 5; } );\n", 1,
 		     "unknown key 'roi.[0].z' (expected x, y, w, h)");

@@ -675,8 +675,7 @@ START_TEST(npy_source_refuses_mislabelled)
 	};
 	static const struct { const char *descr, *name; } unknown[] = {
 		{ "|b1", "dtype bool ('|b1')" }, { "<c8", "dtype complex64 ('<c8')" },
-		{ "<f2", "dtype float16 ('<f2')" }, { "<i8", "dtype int64 ('<i8')" },
-		{ "<u8", "dtype uint64 ('<u8')" }, { "|i1", "dtype int8 ('|i1')" },
+		{ "<c16", "dtype complex128 ('<c16')" }, { "<f16", "dtype float128 ('<f16')" },
 	};
 	const struct npy_file scalar[] = { { "a.npy", "<u2", 0, { 0 }, 2, NULL } };
 	const struct npy_file empty[] = { { "a.npy", "<u2", 2, { 0, W }, 0, NULL } };
@@ -702,6 +701,45 @@ START_TEST(npy_source_refuses_mislabelled)
 	expect_refused(d, "a.npy", "a 0-d array (one number) is not an image");
 	npy_dir(d, sizeof(d), "empty", empty, 1);
 	expect_refused(d, "a.npy", "empty array, shape (0, 24)");
+}
+END_TEST
+
+/* Every dtype the archive records is replayed under its own code. */
+START_TEST(npy_source_dtypes)
+{
+	static const struct { const char *descr; uint32_t dtype; } t[] = {
+		{ "|u1", PB_DTYPE_UINT8 }, { "<u2", PB_DTYPE_UINT16 }, { "<u4", PB_DTYPE_UINT32 },
+		{ "<u8", PB_DTYPE_UINT64 }, { "|i1", PB_DTYPE_INT8 }, { "<i2", PB_DTYPE_INT16 },
+		{ "<i4", PB_DTYPE_INT32 }, { "<i8", PB_DTYPE_INT64 }, { "<f2", PB_DTYPE_FLOAT16 },
+		{ "<f4", PB_DTYPE_FLOAT32 }, { "<f8", PB_DTYPE_FLOAT64 },
+	};
+	struct pb_pool *pool;
+	struct pb_pool_options popt = { 2, 4096, 0, 0, 0, NULL, NULL };
+	struct pb_metrics m;
+	atomic_int stop = 0;
+	struct pb_source_env env = { 0 };
+
+	pb_metrics_init(&m);
+	ck_assert_int_eq(pb_pool_create(&pool, &popt), 0);
+	env.pool = pool;
+	env.metrics = &m;
+	env.stop = &stop;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct npy_file f = { "a.npy", t[i].descr, 2, { H, W }, 0, NULL };
+		struct pb_npy_options no = { NULL, 0, 0, 0, 0 };
+		struct pb_source *s;
+		char d[600], name[32], err[512];
+
+		f.bytes = W * H * strtoul(t[i].descr + 2, NULL, 10);
+		snprintf(name, sizeof(name), "dtype%zu", i);
+		npy_dir(d, sizeof(d), name, &f, 1);
+		no.dir = d;
+		ck_assert_msg(pb_source_npy_open(&s, &no, &env, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_uint_eq(s->dtype, t[i].dtype);
+		ck_assert_uint_eq(s->max_event, 32 + f.bytes);
+		pb_source_close(s);
+	}
+	pb_pool_destroy(pool);
 }
 END_TEST
 
@@ -761,6 +799,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, two_writers_one_dir);
 	tcase_add_test(tc, npy_source_errors);
 	tcase_add_test(tc, npy_source_refuses_mislabelled);
+	tcase_add_test(tc, npy_source_dtypes);
 	tcase_add_test(tc, npy_stack_is_frames);
 	suite_add_tcase(s, tc);
 	return s;

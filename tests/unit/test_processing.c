@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Processing: stats per dtype, ROI clipping, header skip, results file. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,6 +66,44 @@ START_TEST(other_dtypes)
 	ck_assert_int_eq(pb_proc_compute(&p, b, 5, &r), 0);
 	ck_assert_uint_eq(r.npix, 0);
 	ck_assert_int_eq(pb_proc_compute(NULL, b, 5, &r), -EINVAL);
+}
+END_TEST
+
+/* int8, uint64, int64 and float16 (binary16 bit patterns as NumPy writes them) */
+START_TEST(detector_dtypes)
+{
+	int8_t i8[3] = { -128, 5, 127 };
+	uint64_t u64[2] = { 1ULL << 40, 3 };
+	int64_t i64[2] = { -(1LL << 40), 1 };
+	/* 1.0, -2.5, 65504 (largest), 2^-24 (smallest subnormal), -0.0 */
+	uint16_t f16[5] = { 0x3c00, 0xc100, 0x7bff, 0x0001, 0x8000 };
+	uint16_t inf[2] = { 0x7c00, 0x3c00 };
+	struct pb_proc_params p = { PB_DTYPE_INT8, 0, 0, NULL, 0 };
+	struct pb_proc_result r;
+
+	ck_assert_int_eq(pb_proc_compute(&p, i8, sizeof(i8), &r), 0);
+	ck_assert_double_eq(r.sum, 4);
+	ck_assert_double_eq(r.min, -128);
+	p.dtype = PB_DTYPE_UINT64;
+	ck_assert_int_eq(pb_proc_compute(&p, u64, sizeof(u64), &r), 0);
+	ck_assert_double_eq(r.max, 1099511627776.0);
+	ck_assert_uint_eq(r.npix, 2);
+	p.dtype = PB_DTYPE_INT64;
+	ck_assert_int_eq(pb_proc_compute(&p, i64, sizeof(i64), &r), 0);
+	ck_assert_double_eq(r.sum, -1099511627775.0);
+	p.dtype = PB_DTYPE_FLOAT16;
+	ck_assert_int_eq(pb_proc_compute(&p, f16, sizeof(f16), &r), 0);
+	ck_assert_uint_eq(r.npix, 5);
+	ck_assert_double_eq(r.min, -2.5);
+	ck_assert_double_eq(r.max, 65504.0);
+	ck_assert_double_eq(r.sum, 1.0 - 2.5 + 65504.0 + 0x1p-24);
+	ck_assert_int_eq(pb_proc_compute(&p, inf, sizeof(inf), &r), 0);
+	ck_assert(isinf(r.max));
+	ck_assert_uint_eq(pb_dtype_size(PB_DTYPE_FLOAT16), 2);
+	ck_assert_int_eq(pb_dtype_from_name("int64"), PB_DTYPE_INT64);
+	ck_assert_uint_eq(pb_dtype_from_npy('f', 2), PB_DTYPE_FLOAT16);
+	ck_assert_uint_eq(pb_dtype_from_npy('b', 1), PB_DTYPE_UNKNOWN);
+	ck_assert_uint_eq(pb_dtype_from_npy('c', 8), PB_DTYPE_UNKNOWN);
 }
 END_TEST
 
@@ -141,6 +180,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, stats_uint16_roi);
 	tcase_add_test(tc, other_dtypes);
+	tcase_add_test(tc, detector_dtypes);
 	tcase_add_test(tc, payload_check);
 	tcase_add_test(tc, results_file);
 	suite_add_tcase(s, tc);
