@@ -15,6 +15,7 @@
 #include "archive_writer.h"
 #include "libpgpdma.h"
 #include "pipeline.h"
+#include "results.h"
 #include "sizing.h"
 #include "spsc_ring.h"
 
@@ -388,11 +389,72 @@ static int proc_ready(void *arg)
 	return pb_ring_size(pl->proc_q) || atomic_load(&pl->reader_done);
 }
 
+/* The processor's results file of the current run. */
+struct proc_results {
+	struct pb_results *f;	/* NULL: none (not wanted, or it failed to open) */
+	uint32_t run;
+	uint64_t counted;	/* its rows already added to results_rows */
+	int failed;		/* a write failed: said once */
+};
+
+static void results_close(struct pb_pipeline *pl, struct proc_results *pr)
+{
+	struct pb_results_stats st;
+
+	if (!pr->f)
+		return;
+	pb_results_close(pr->f, &st);
+	pr->f = NULL;
+	ADD(pl, results_rows, st.rows - pr->counted);
+	ADD(pl, results_lost, st.lost);
+	if (st.err) {
+		ADD(pl, results_errors, 1);
+		logf_(pl, "results of run %u: %" PRIu64 " rows written, %" PRIu64 " lost (%s): kept as %s",
+		      pr->run, st.rows, st.lost, strerror(-st.err), st.path);
+	}
+}
+
+static void results_open(struct pb_pipeline *pl, struct proc_results *pr, uint32_t run)
+{
+	char dir[2048];
+	int r;
+
+	results_close(pl, pr);
+	memset(pr, 0, sizeof(*pr));
+	pr->run = run;
+	run_dir(pl, run, dir, sizeof(dir));
+	r = pb_results_open(&pr->f, dir, run, pl->o.proc.nroi);
+	if (r) {
+		ADD(pl, results_errors, 1);
+		logf_(pl, "results file of run %u: %s: its rows are lost", run, strerror(-r));
+		pr->f = NULL;
+	}
+}
+
+static void results_row(struct pb_pipeline *pl, struct proc_results *pr,
+			const struct pb_event *ev, const struct pb_proc_result *r)
+{
+	int n;
+
+	if (!pr->f) {
+		ADD(pl, results_lost, 1);
+		return;
+	}
+	n = pb_results_write(pr->f, ev, r);
+	if (n > 0) {
+		ADD(pl, results_rows, n);
+		pr->counted += (uint64_t)n;
+	} else if (n < 0 && !pr->failed) {
+		pr->failed = 1;
+		logf_(pl, "results file of run %u: %s: rows from seq %" PRIu64 " on are lost",
+		      pr->run, strerror(-n), ev->seq);
+	}
+}
+
 static void *proc_main(void *arg)
 {
 	struct pb_pipeline *pl = arg;
-	struct pb_results *res = NULL;
-	uint32_t res_run = 0;
+	struct proc_results res = { 0 };
 	struct pb_event ev;
 
 	for (;;) {
@@ -411,22 +473,8 @@ static void *proc_main(void *arg)
 			pb_pool_put(pl->o.pool, ev.buf);
 			continue;
 		}
-		if (pl->o.results && pl->o.output_dir && ev.run != res_run) {
-			char dir[2048];
-			int r;
-
-			if (res && pb_results_close(res))
-				ADD(pl, results_errors, 1);
-			res = NULL;
-			res_run = ev.run;
-			run_dir(pl, ev.run, dir, sizeof(dir));
-			r = pb_results_open(&res, dir, ev.run, pl->o.proc.nroi);
-			if (r) {
-				ADD(pl, results_errors, 1);
-				logf_(pl, "results file of run %u: %s", ev.run, strerror(-r));
-				res = NULL;
-			}
-		}
+		if (pl->o.results && pl->o.output_dir && ev.run != res.run)
+			results_open(pl, &res, ev.run);
 		if (!is_tr) {
 			struct pb_proc_result r;
 			const uint8_t *p = pb_pool_addr(pl->o.pool, ev.buf);
@@ -435,23 +483,15 @@ static void *proc_main(void *arg)
 			r.payload = verify_event(pl, &ev);
 			if (r.payload == PB_PAYLOAD_BAD)
 				ev.damage |= PB_DMG_PAYLOAD;
-			if (res) {
-				if (pb_results_write(res, &ev, &r) == 0)
-					ADD(pl, results_rows, 1);
-				else
-					ADD(pl, results_errors, 1);
-			}
+			if (pl->o.results && pl->o.output_dir)
+				results_row(pl, &res, &ev, &r);
 		}
 		PB_METRIC_ADD(pl->o.metrics, proc_frames, 1);
-		if ((ev.flags & PB_EV_RUN_END) && res) {
-			if (pb_results_close(res))
-				ADD(pl, results_errors, 1);
-			res = NULL;
-		}
+		if (ev.flags & PB_EV_RUN_END)
+			results_close(pl, &res);
 		pb_pool_put(pl->o.pool, ev.buf);
 	}
-	if (res && pb_results_close(res))
-		ADD(pl, results_errors, 1);
+	results_close(pl, &res);
 	return NULL;
 }
 
@@ -816,13 +856,13 @@ int pb_pipeline_format_summary(const struct pb_pipeline_stats *st, char *buf, si
 		     "  overflows=%" PRIu64 "  orphans=%" PRIu64 "  drained_at_stop=%" PRIu64 "\n"
 		     "TAPS:   proc_paced_out=%" PRIu64 "  arch_paced_out=%" PRIu64 "  pool_drops=%" PRIu64
 		     "  arch_waits=%" PRIu64 "  arch_dropped_error=%" PRIu64 "  results_rows=%" PRIu64
-		     "  results_errors=%" PRIu64 "\n",
+		     "  results_lost=%" PRIu64 "  results_errors=%" PRIu64 "\n",
 		     st->runs_opened, st->runs_closed, st->last_run, st->transitions, st->l1_outside_run,
 		     st->tr_outside_run, st->events, st->damaged, st->payload_bad, st->evt_jumps,
 		     st->evt_missing, st->src.seq_gaps, st->src.seq_missing, st->src.dma_errors,
 		     st->src.overflows, st->src.orphans, st->src.drained_at_stop, st->proc_paced_out,
 		     st->arch_paced_out, st->src.dropped_pool, st->arch_waits, st->arch_dropped_error,
-		     st->results_rows, st->results_errors);
+		     st->results_rows, st->results_lost, st->results_errors);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	return n;

@@ -120,7 +120,8 @@ struct pb_pipeline_options {
 	X(arch_dropped_error, "Events not archived after an archive error") \
 	X(arch_waits, "Times the reader waited for archive ring space") \
 	X(results_rows, "Rows written to results files") \
-	X(results_errors, "Results file errors")
+	X(results_lost, "Results rows that could not be written") \
+	X(results_errors, "Results files that failed (open, write or sync)")
 
 struct pb_pipeline_stats {
 #define PB_PS_FIELD(n, h) uint64_t n;

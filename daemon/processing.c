@@ -1,14 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pebbled per-frame processing and results file; see processing.h. */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "archive_format.h"
 #include "processing.h"
 
@@ -127,90 +121,4 @@ int pb_proc_compute(const struct pb_proc_params *p, const void *data, size_t len
 		}
 	}
 	return 0;
-}
-
-struct pb_results {
-	FILE *f;
-	char tmp[4200];
-	char final[4096];
-	unsigned int nroi;
-	uint64_t rows;
-	int err;
-};
-
-int pb_results_open(struct pb_results **out, const char *dir, uint32_t run, unsigned int nroi)
-{
-	struct pb_results *r;
-	char name[64];
-
-	if (!out || !dir)
-		return -EINVAL;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	r->nroi = nroi > PB_CONFIG_MAX_ROI ? PB_CONFIG_MAX_ROI : nroi;
-	snprintf(name, sizeof(name), PB_RESULTS_FMT, run);
-	snprintf(r->final, sizeof(r->final), "%s/%s", dir, name);
-	snprintf(r->tmp, sizeof(r->tmp), "%s%s", r->final, PB_AR_TMP_SUFFIX);
-	r->f = fopen(r->tmp, "we");
-	if (!r->f) {
-		int e = -errno;
-
-		free(r);
-		return e;
-	}
-	fprintf(r->f, "seq,pulse_id,ts_sec,ts_nsec,transition,dest,damage,length,npix,sum,min,max,mean,payload");
-	for (unsigned int k = 0; k < r->nroi; k++)
-		fprintf(r->f, ",roi%u_sum", k);
-	fputc('\n', r->f);
-	*out = r;
-	return 0;
-}
-
-int pb_results_write(struct pb_results *r, const struct pb_event *ev, const struct pb_proc_result *res)
-{
-	static const char *const pl[] = { "unchecked", "ok", "bad" };
-
-	if (!r || !ev || !res)
-		return -EINVAL;
-	if (r->err)
-		return r->err;
-	fprintf(r->f, "%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%u,%u,%u,%" PRIu64 ",%.17g,%.17g,%.17g,%.17g,%s",
-		ev->seq, ev->pulse_id, ev->ts_sec, ev->ts_nsec, ev->transition, ev->dest,
-		ev->damage, ev->len, res->npix, res->sum, res->min, res->max, res->mean,
-		pl[res->payload >= 0 && res->payload <= 2 ? res->payload : 0]);
-	for (unsigned int k = 0; k < r->nroi; k++)
-		fprintf(r->f, ",%.17g", k < res->nroi ? res->roi_sum[k] : 0.0);
-	if (fputc('\n', r->f) == EOF) {
-		r->err = -(errno ? errno : EIO);
-		return r->err;
-	}
-	r->rows++;
-	return 0;
-}
-
-uint64_t pb_results_rows(const struct pb_results *r)
-{
-	return r ? r->rows : 0;
-}
-
-int pb_results_close(struct pb_results *r)
-{
-	int ret;
-
-	if (!r)
-		return 0;
-	ret = r->err;
-	if (fflush(r->f) != 0 && !ret)
-		ret = -errno;
-	if (fsync(fileno(r->f)) < 0 && !ret)
-		ret = -errno;
-	if (fclose(r->f) != 0 && !ret)
-		ret = -errno;
-	if (rename(r->tmp, r->final) < 0 && !ret)
-		ret = -errno;
-	free(r);
-	return ret;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Per-frame processing: what users want at a glance for every processed
- * frame, and the run's results file.
+ * frame (its rows go to the run's results file, results.h).
  *
  * pb_proc_compute() reads the pixels of an event (the payload after the
  * timing header, as the configured dtype, little-endian) and computes sum,
@@ -11,9 +11,6 @@
  *
  * Payload integrity of generator frames is pb_payload_verify() (timing.h);
  * the pipeline runs it once per event for events marked PB_EV_VERIFY.
- *
- * The results file of run R is RUNDIR/run%06u-results.csv (written as
- * .tmp, synced and renamed at close); docs/results-format.md describes it.
  */
 #ifndef PEBBLED_PROCESSING_H
 #define PEBBLED_PROCESSING_H
@@ -22,8 +19,6 @@
 #include <stdint.h>
 #include "config.h"
 #include "source.h"
-
-#define PB_RESULTS_FMT	"run%06u-results.csv"
 
 /**
  * struct pb_proc_params
@@ -65,23 +60,5 @@ struct pb_proc_result {
 /* Compute @r over @len bytes at @data. Returns 0 or -EINVAL. */
 int pb_proc_compute(const struct pb_proc_params *p, const void *data, size_t len,
 		    struct pb_proc_result *r);
-
-struct pb_results;
-
-/**
- * pb_results_open() - create RUNDIR/run%06u-results.csv.tmp with its header line
- * @nroi: number of roiN_sum columns
- * Creates @dir (one level) if missing. Returns 0 or -errno.
- */
-int pb_results_open(struct pb_results **r, const char *dir, uint32_t run, unsigned int nroi);
-
-/* Append one row. Returns 0 or -errno (sticky). */
-int pb_results_write(struct pb_results *r, const struct pb_event *ev, const struct pb_proc_result *res);
-
-/* Rows written so far. */
-uint64_t pb_results_rows(const struct pb_results *r);
-
-/* Flush, fsync, rename to the final name, free (NULL is fine). Returns 0 or the first error. */
-int pb_results_close(struct pb_results *r);
 
 #endif /* PEBBLED_PROCESSING_H */

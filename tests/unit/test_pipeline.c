@@ -459,6 +459,59 @@ START_TEST(archive_error_ends_run)
 }
 END_TEST
 
+/*
+ * The results file hits the end of the file system (RLIMIT_FSIZE; the
+ * archive is off): pebbled's counts are what the file holds, the rest is
+ * counted as lost, and the file does not get the final name.
+ */
+START_TEST(results_full_disk_counted)
+{
+	const rlim_t limit = 300;	/* the header line and about two rows */
+	struct efbig_res res;
+	char path[800];
+	struct stat sb;
+	int pfd[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rig r;
+		struct rlimit rl = { limit, limit };
+
+		close(pfd[0]);
+		signal(SIGXFSZ, SIG_IGN);
+		rig_init(&r, 4, 0, PB_BP_LOSSLESS);
+		r.po.archive = 0;
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(3);
+		if (pb_pipeline_start(&r.pl, &r.po))
+			_exit(2);
+		if (!wait_done(r.pl, 10000))
+			_exit(4);
+		memset(&res, 0, sizeof(res));
+		res.ret = pb_pipeline_join(r.pl, &res.st);
+		if (write(pfd[1], &res, sizeof(res)) != (ssize_t)sizeof(res))
+			_exit(5);
+		_exit(0);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], &res, sizeof(res)), (ssize_t)sizeof(res));
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_uint_eq(res.st.results_rows + res.st.results_lost, NIMG);
+	ck_assert_uint_ge(res.st.results_lost, 1);
+	ck_assert_uint_eq(res.st.results_errors, 1);
+	snprintf(path, sizeof(path), "%s/run000001/run000001-results.csv", outdir);
+	ck_assert_int_eq(stat(path, &sb), -1);
+	snprintf(path, sizeof(path), "%s/run000001/run000001-results-incomplete.csv", outdir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_le(sb.st_size, (off_t)limit);
+}
+END_TEST
+
 /* L1Accepts before any Configure/BeginRun are counted and dropped. */
 START_TEST(l1_outside_run)
 {
@@ -795,6 +848,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stop_during_next_still_drains);
 	tcase_add_test(tc, archive_error_ends_run);
 	tcase_add_test(tc, l1_outside_run);
+	tcase_add_test(tc, results_full_disk_counted);
 	tcase_add_test(tc, run_taken_after_scan);
 	tcase_add_test(tc, two_writers_one_dir);
 	tcase_add_test(tc, npy_source_errors);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Processing: stats per dtype, ROI clipping, header skip, results file. */
+/* Processing: stats per dtype, ROI clipping, header skip, payload check. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -123,56 +123,6 @@ START_TEST(payload_check)
 }
 END_TEST
 
-START_TEST(results_file)
-{
-	char tmp[256], dir[512], path[700], line[512];
-	struct pb_results *res;
-	struct pb_event ev = { 0 };
-	struct pb_proc_result r = { 0 };
-	struct stat sb;
-	FILE *f;
-	int n = 0;
-
-	pb_test_mkdtemp(tmp, sizeof(tmp), "results");
-	snprintf(dir, sizeof(dir), "%s/run000007", tmp);
-	ck_assert_int_eq(pb_results_open(&res, dir, 7, 2), 0);
-	snprintf(path, sizeof(path), "%s/run000007-results.csv.tmp", dir);
-	ck_assert_int_eq(stat(path, &sb), 0);
-	ev.seq = 3;
-	ev.pulse_id = 99;
-	ev.transition = 12;
-	ev.damage = PB_DMG_PAYLOAD;
-	ev.len = 800;
-	r.npix = 384;
-	r.sum = 1000;
-	r.mean = 1000.0 / 384;
-	r.nroi = 2;
-	r.roi_sum[1] = 42;
-	r.payload = PB_PAYLOAD_BAD;
-	ck_assert_int_eq(pb_results_write(res, &ev, &r), 0);
-	ck_assert_uint_eq(pb_results_rows(res), 1);
-	ck_assert_int_eq(pb_results_close(res), 0);
-	ck_assert_int_eq(stat(path, &sb), -1);	/* renamed */
-	snprintf(path, sizeof(path), "%s/run000007-results.csv", dir);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f)) {
-		if (n == 0)
-			ck_assert_str_eq(line, "seq,pulse_id,ts_sec,ts_nsec,transition,dest,damage,length,npix,sum,min,max,mean,payload,roi0_sum,roi1_sum\n");
-		else
-			ck_assert_ptr_nonnull(strstr(line, "3,99,0,0,12,0,32,800,384,1000,0,0,"));
-		if (n == 1) {
-			ck_assert_ptr_nonnull(strstr(line, ",bad,0,42\n"));
-		}
-		n++;
-	}
-	fclose(f);
-	ck_assert_int_eq(n, 2);
-	ck_assert_int_eq(pb_results_open(&res, "/nonexistent/x/y", 1, 0), -ENOENT);
-	pb_test_rmtree(tmp);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("processing");
@@ -182,7 +132,6 @@ static Suite *suite(void)
 	tcase_add_test(tc, other_dtypes);
 	tcase_add_test(tc, detector_dtypes);
 	tcase_add_test(tc, payload_check);
-	tcase_add_test(tc, results_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
