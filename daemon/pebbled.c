@@ -81,7 +81,8 @@ static const char usage_text[] =
 "  1  runtime failure: the buffer plan does not fit (plan printed), device\n"
 "     cannot be opened or claimed, another pebbled holds the lock, --verify failed\n"
 "  2  usage or configuration error\n"
-"  3  archive I/O error (disk full, ...): run closed, what was written is readable\n"
+"  3  archive or results I/O error (disk full, ...): run closed, what was\n"
+"     written is readable, lost results rows counted (results_lost)\n"
 "  4  the device disappeared (ENODEV): run closed cleanly\n";
 
 struct opts {
@@ -761,6 +762,10 @@ int main(int argc, char **argv)
 	} else if (pst.arch_error) {
 		say("archive error: %s: the run was closed, everything written before it is readable",
 		    strerror(-pst.arch_error));
+		rc = EXIT_ARCHIVE;
+	} else if (pst.results_errors) {
+		say("results: %" PRIu64 " file(s) failed, %" PRIu64 " row(s) lost: the archive is complete",
+		    pst.results_errors, pst.results_lost);
 		rc = EXIT_ARCHIVE;
 	} else if (ret) {
 		say("source error: %s", strerror(-ret));
