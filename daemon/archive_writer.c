@@ -30,6 +30,11 @@
  * synchronously inside io_submit(), so without this the queue never fills.
  */
 #define AW_PREALLOC_STEP	(1ULL << 30)
+/*
+ * Free space a preallocation leaves for everything else (the index, the
+ * results file, the filesystem's own metadata): a step is cut to fit.
+ */
+#define AW_PREALLOC_SPARE	(8ULL << 20)
 #define AW_TMPFS_MAGIC		0x01021994L
 #define AW_RAMFS_MAGIC		0x858458f6L
 
@@ -91,6 +96,7 @@ struct pb_archive_writer {
 	int direct;			/* O_DIRECT in use */
 	int prealloc;			/* preallocating segments */
 	int fallback_reported;
+	int prealloc_cut_reported;	/* "preallocating only ..." said */
 	int err;			/* sticky first error */
 
 	/* current segment */
@@ -144,8 +150,7 @@ static int set_error(struct pb_archive_writer *w, int err, const char *what, con
 	if (!w->err) {
 		w->err = err;
 		w->st.error = err;
-		logmsg(w, err, "archive: %s %s failed: %s; closing the run cleanly",
-		       what, path, strerror(-err));
+		logmsg(w, err, "%s %s failed; closing the run cleanly", what, path);
 	}
 	return w->err;
 }
@@ -369,36 +374,78 @@ static int do_fallocate(struct pb_archive_writer *w, int fd, uint64_t off, uint6
 	return ret < 0 ? -errno : 0;
 }
 
+/* Bytes an unprivileged writer may still allocate on @fd's filesystem. */
+static uint64_t free_bytes(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return UINT64_MAX;	/* unknown: let fallocate say */
+	return (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize;
+}
+
 /*
- * Make the segment at least @end bytes long (in steps of AW_PREALLOC_STEP,
- * never beyond segment_bytes) so that the writes stay inside i_size. If
- * fallocate fails (ENOSPC, EFBIG, EOPNOTSUPP, ...) the writer goes on
- * without preallocation: the writes themselves then fail or not, and are
- * handled as before. Whatever part of the file was sized but not written
- * is cut off at seg_close().
+ * The end of the next preallocation step towards @end: AW_PREALLOC_STEP
+ * at a time, never beyond segment_bytes, and cut to what the filesystem
+ * has free less AW_PREALLOC_SPARE (said once); w->seg_alloc if nothing
+ * fits.
+ */
+static uint64_t prealloc_to(struct pb_archive_writer *w, uint64_t end)
+{
+	uint64_t to = w->seg_alloc + AW_PREALLOC_STEP, avail, room;
+
+	if (to < end)
+		to = end;
+	if (to > w->opt.segment_bytes)
+		to = w->opt.segment_bytes;
+	avail = free_bytes(w->seg_fd);
+	room = avail > AW_PREALLOC_SPARE ? (avail - AW_PREALLOC_SPARE) & ~(uint64_t)(PB_AR_ALIGN - 1) : 0;
+	if (to > w->seg_alloc && to - w->seg_alloc > room) {
+		if (!w->prealloc_cut_reported) {
+			w->prealloc_cut_reported = 1;
+			logmsg(w, 0, "%s: preallocating %llu MiB of the segment, not %llu: "
+			       "the filesystem has %llu MiB free",
+			       w->seg_tmp, (unsigned long long)((w->seg_alloc + room) >> 20),
+			       (unsigned long long)(to >> 20), (unsigned long long)(avail >> 20));
+		}
+		to = w->seg_alloc + room;
+	}
+	return to;
+}
+
+/*
+ * Make the segment at least @end bytes long (prealloc_to()) so that the
+ * writes stay inside i_size. If fallocate fails (ENOSPC, EFBIG,
+ * EOPNOTSUPP, ...) the blocks it may have taken are given back (the file
+ * is cut to its size before the call: every write in flight ends inside
+ * it) and the writer goes on without preallocation: the writes themselves
+ * then fail or not, and are handled as before. Whatever part of the file
+ * was sized but not written is cut off at seg_close().
  */
 static void ensure_alloc(struct pb_archive_writer *w, uint64_t end)
 {
-	uint64_t limit = w->opt.segment_bytes, to;
+	uint64_t to;
 	int ret;
 
-	if (!w->prealloc || end <= w->seg_alloc || w->seg_alloc >= limit)
+	if (!w->prealloc || end <= w->seg_alloc || w->seg_alloc >= w->opt.segment_bytes)
 		return;
-	to = w->seg_alloc + AW_PREALLOC_STEP;
-	if (to < end)
-		to = end;
-	if (to > limit)
-		to = limit;
-	if (to <= w->seg_alloc)
-		return;
-	ret = do_fallocate(w, w->seg_fd, w->seg_alloc, to - w->seg_alloc);
-	/* even a failed fallocate may have sized the file in part */
-	w->seg_alloc = to;
-	if (ret) {
+	to = prealloc_to(w, end);
+	if (to < end) {
+		/* no room left to preallocate: from here the writes extend the file */
 		w->prealloc = 0;
-		logmsg(w, ret, "archive: preallocating %s failed: %s; writing without "
-		       "preallocation (slower on ext4)", w->seg_tmp, strerror(-ret));
+		return;
 	}
+	ret = do_fallocate(w, w->seg_fd, w->seg_alloc, to - w->seg_alloc);
+	if (ret) {
+		if (ftruncate(w->seg_fd, (off_t)w->seg_alloc) < 0) {
+			/* the blocks stay until seg_close() cuts the file */
+		}
+		w->prealloc = 0;
+		logmsg(w, ret, "preallocating %s failed; its blocks given back, "
+		       "writing without preallocation (slower on ext4)", w->seg_tmp);
+		return;
+	}
+	w->seg_alloc = to;
 }
 
 /* Preallocate only with O_DIRECT on a block filesystem (not tmpfs: RAM). */
@@ -431,7 +478,7 @@ static int seg_open(struct pb_archive_writer *w)
 		fd = do_open(w, w->seg_tmp, flags, 0644);
 		if (fd >= 0 && !w->fallback_reported) {
 			w->fallback_reported = 1;
-			logmsg(w, -EINVAL, "archive: the filesystem of %s refuses O_DIRECT; "
+			logmsg(w, -EINVAL, "the filesystem of %s refuses O_DIRECT; "
 			       "using buffered writes with fdatasync at segment close", w->dir);
 		}
 	}

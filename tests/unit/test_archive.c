@@ -375,12 +375,20 @@ static int no_direct_open(const char *path, int flags, mode_t mode)
 static int log_calls, log_err;
 static char log_text[512];
 
+static int falloc_fd = -1;		/* the file of the last failing fallocate */
+static off_t falloc_off;		/* ... and its size before that call */
+static off_t size_at_log = -1;		/* falloc_fd's size when the writer logged */
+
 static void log_cb(void *ctx, int err, const char *msg)
 {
+	struct stat sb;
+
 	(void)ctx;
 	log_calls++;
 	log_err = err;
 	snprintf(log_text, sizeof(log_text), "%s", msg);
+	if (falloc_fd >= 0 && fstat(falloc_fd, &sb) == 0)
+		size_at_log = sb.st_size;
 }
 
 START_TEST(odirect_fallback)
@@ -865,6 +873,8 @@ static int enospc_fallocate(int fd, int mode, off_t off, off_t len)
 {
 	fake_falloc_calls++;
 	ck_assert_int_eq(mode, 0);
+	falloc_fd = fd;
+	falloc_off = off;
 	if (ftruncate(fd, off + len / 2) < 0)
 		return -1;
 	errno = ENOSPC;
@@ -902,6 +912,8 @@ START_TEST(prealloc_failure_falls_back)
 		o.log = log_cb;
 		log_calls = 0;
 		fake_falloc_calls = 0;
+		falloc_fd = -1;
+		size_at_log = -1;
 		ck_assert_int_eq(write_run(&o, 12, &st), 0);
 		ck_assert_uint_eq(st.records, 12);
 		ck_assert_uint_eq(st.segments, 3);
@@ -914,6 +926,9 @@ START_TEST(prealloc_failure_falls_back)
 			ck_assert_int_eq(log_calls, 1);
 			ck_assert_int_eq(log_err, i == 0 ? -ENOSPC : -EOPNOTSUPP);
 			ck_assert_ptr_nonnull(strstr(log_text, "without preallocation"));
+			/* what the failed call took was given back before going on */
+			if (i == 0)
+				ck_assert_int_eq(size_at_log, falloc_off);
 		} else {
 			ck_assert_int_eq(fake_falloc_calls, 0);
 		}
