@@ -16,7 +16,7 @@ linux-headers-amd64 linux-image-amd64 linux-source-6.1
 check libsubunit-dev
 libaio-dev libconfig-dev libsystemd-dev libmicrohttpd-dev libxxhash-dev libjansson-dev
 python3 python3-numpy python3-pil python3-xxhash
-fio systemd
+fio systemd e2fsprogs mount
 "
 MATRIX_PKGS="
 linux-headers-rt-amd64 linux-image-rt-amd64
